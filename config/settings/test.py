@@ -1,0 +1,33 @@
+"""Settings for the test suite: a real PostgreSQL (embedded unless DATABASE_URL is set)."""
+
+import os
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-insecure-key-0123456789abcdefghijklmnopqrstuvwxyz")
+if not os.environ.get("DATABASE_URL"):
+    from launch.embedded_db import database_url
+
+    os.environ["DATABASE_URL"] = database_url()
+os.environ.setdefault("ALLOWED_HOSTS", "*")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
+
+from .base import *
+from .base import PASSWORD_HASHERS, REST_FRAMEWORK
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# bcrypt is deliberately slow; tests create many users. Production keeps bcrypt first.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        "login": "1000/min",
+        "login_address": "1000/min",
+        "signup": "1000/min",
+        "recovery": "1000/min",
+    },
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+LOCAL_GENERATE_SUPERUSER_PASSWORD = True
+# Separate names let several test sessions share one server (TEST_DB_NAME=test_launch_a ...).
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_launch")}  # noqa: F405

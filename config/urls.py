@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from launch.api.views import api_not_found
+
+api_v1 = [
+    path("", include("apps.users.urls")),
+    path("", include("apps.rbac.urls")),
+    path("", include("apps.tags.urls")),
+    path("", include("apps.items.urls")),
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = api_not_found
+handler500 = "launch.api.views.server_error"

@@ -1,0 +1,87 @@
+"""`?skip=&limit=` pagination answering `{"data": [...], "count": N}` as upstream does.
+
+`count` is the total number of rows matching the filters, not the page length. `limit`
+is capped by `API_MAX_PAGE_SIZE` (default 1000); a larger or negative value is a 422,
+not a silent clamp, so a client learns the bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+DEFAULT_LIMIT = 100
+
+
+def max_limit() -> int:
+    return int(getattr(settings, "API_MAX_PAGE_SIZE", 1000))
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"Must be an integer between {low} and {high}."]}) from None
+    if not low <= value <= high:
+        raise ValidationError({name: [f"Must be an integer between {low} and {high}."]})
+    return value
+
+
+def skip_limit(request: Request) -> tuple[int, int]:
+    skip = _int_param(request, "skip", 0, 0, 2**31 - 1)
+    limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, max_limit())
+    return skip, limit
+
+
+class SkipLimitPagination(BasePagination):
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | list[Any], request: Request, view: Any = None
+    ) -> list[Any]:
+        skip, limit = skip_limit(request)
+        self.count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+        if not self.count or skip >= self.count:
+            return []
+        return list(queryset[skip : skip + limit])
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"data": data, "count": self.count})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["data", "count"],
+            "properties": {
+                "data": schema,
+                "count": {"type": "integer", "minimum": 0},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "skip",
+                "required": False,
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+            {
+                "name": "limit",
+                "required": False,
+                "in": "query",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": max_limit(),
+                    "default": DEFAULT_LIMIT,
+                },
+            },
+        ]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VectorStoreConfig(AppConfig):
+    name = "launch.vector_store"
+    label = "vector_store"
+    verbose_name = "Vector store"

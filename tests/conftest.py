@@ -1,0 +1,57 @@
+"""Fixtures shared by every test module: API clients and users with known passwords."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.users.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+_seq = itertools.count()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """An anonymous API client."""
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    def make(email: str | None = None, password: str = PASSWORD, **extra: Any) -> User:
+        email = email or f"user{next(_seq)}@example.com"
+        return User.objects.create_user(email=email, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user: Callable[..., User]) -> User:
+    return make_user(full_name="Ada Lovelace")
+
+
+@pytest.fixture
+def superuser(db: Any) -> User:
+    return User.objects.create_superuser(email=f"root{next(_seq)}@example.com", password=PASSWORD)
+
+
+def bearer(user: User) -> str:
+    return f"Bearer {RefreshToken.for_user(user).access_token}"
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], APIClient]:
+    """`client_for(user)`: an API client authenticated with a fresh access token."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=bearer(user))
+        return client
+
+    return make
