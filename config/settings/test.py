@@ -1,6 +1,9 @@
 """Settings for the test suite: a real PostgreSQL (embedded unless DATABASE_URL is set)."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-insecure-key-0123456789abcdefghijklmnopqrstuvwxyz")
@@ -11,6 +14,13 @@ if not os.environ.get("DATABASE_URL"):
 os.environ.setdefault("ALLOWED_HOSTS", "*")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
+# Each test session gets its own filesystem broker, shared with the Celery worker that the
+# end-to-end tests start; a Redis broker is opt-in (LAUNCH_TEST_REDIS_URL).
+os.environ["REDIS_URL"] = os.environ.get("LAUNCH_TEST_REDIS_URL", "")
+for _name, _prefix in (("CELERY_BROKER_DIR", "launch-broker-"), ("MEDIA_ROOT", "launch-media-")):
+    if not os.environ.get(_name):
+        os.environ[_name] = tempfile.mkdtemp(prefix=_prefix)
+        atexit.register(shutil.rmtree, os.environ[_name], ignore_errors=True)
 
 from .base import *
 from .base import PASSWORD_HASHERS, REST_FRAMEWORK

@@ -1,0 +1,55 @@
+# Launch: `make run` serves the whole stack, `make test` runs the suite. Both set up
+# everything they need (a .venv with requirements/dev.txt, the embedded PostgreSQL).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint format types migrations check-deploy clean-data help
+
+help:
+	@echo "make run    - set up and serve API, admin, Celery worker and beat on 127.0.0.1:$${PORT:-8000}"
+	@echo "make test   - set up and run the test suite with coverage (real PostgreSQL)"
+	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make types  - write openapi.json and TypeScript types (types/api.d.ts)"
+
+$(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Launch needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")' \
+		|| { echo "Python not found or too old: set PYTHON=python3.11 (or newer)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: $(STAMP)
+	$(PY) -m launch.devserver
+
+test: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
+	$(PY) manage.py spectacular --validate --fail-on-warn --settings=config.settings.test --file /dev/null
+	$(PY) -m pytest --cov --cov-report=term
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+types: $(STAMP)
+	$(PY) manage.py spectacular --format openapi-json --file openapi.json
+	@command -v npx >/dev/null || { echo "npx (Node.js) is required for make types"; exit 1; }
+	npx --yes openapi-typescript@7 openapi.json --output types/api.d.ts
+	@echo "wrote openapi.json and types/api.d.ts"
+
+check-deploy: $(STAMP)
+	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m launch.embedded_db url)} \
+		ALLOWED_HOSTS=example.com $(PY) manage.py check --deploy --fail-level WARNING --settings=config.settings.base
+
+clean-data:
+	$(PY) -m launch.embedded_db stop
+	rm -rf .data

@@ -1,0 +1,12 @@
+"""Launch's URLs plus bare baseline views (never part of the product)."""
+
+from django.urls import path
+
+from bench.baseline import users_list_bare, users_me_bare
+from config.urls import urlpatterns as launch_urlpatterns
+
+urlpatterns = [
+    path("bench/users", users_list_bare),
+    path("bench/me", users_me_bare),
+    *launch_urlpatterns,
+]

@@ -1,0 +1,168 @@
+"""Embedding providers behind one interface, chosen by settings.
+
+Settings (all optional; read with defaults so they work before the settings file names
+them):
+
+- ``EMBEDDING_PROVIDER``: ``"hashing"`` (default, offline, lexical), ``"openai"`` (any
+  OpenAI-compatible ``/v1/embeddings``) or ``"sentence-transformers"`` (local model).
+- ``EMBEDDING_MODEL``: the remote model name, or a local model name/path.
+- ``EMBEDDING_DIMENSIONS``: vector length, default 384; must match the vector column.
+- ``EMBEDDING_BASE_URL``, ``EMBEDDING_API_KEY``: the OpenAI-compatible endpoint.
+- ``EMBEDDING_TIMEOUT`` (seconds, default 30), ``EMBEDDING_BATCH_SIZE`` (default 64),
+  ``EMBEDDING_MAX_RETRIES`` (retries after the first attempt, default 3),
+  ``EMBEDDING_SEND_DIMENSIONS`` (send ``dimensions`` in requests, default False).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ImproperlyConfigured
+
+from launch.ai._settings import setting
+from launch.ai.embeddings.base import (
+    EmbeddingConfigurationError,
+    EmbeddingDimensionError,
+    EmbeddingError,
+    EmbeddingProvider,
+    EmbeddingRateLimited,
+    EmbeddingResponseError,
+    EmbeddingServiceError,
+    EmbeddingTimeout,
+    EmbeddingUnavailable,
+    Vector,
+)
+from launch.ai.embeddings.hashing import HashingEmbeddingProvider
+from launch.ai.embeddings.openai_compat import OpenAIEmbeddingProvider
+
+__all__ = [
+    "EmbeddingConfig",
+    "EmbeddingConfigurationError",
+    "EmbeddingDimensionError",
+    "EmbeddingError",
+    "EmbeddingProvider",
+    "EmbeddingRateLimited",
+    "EmbeddingResponseError",
+    "EmbeddingServiceError",
+    "EmbeddingTimeout",
+    "EmbeddingUnavailable",
+    "HashingEmbeddingProvider",
+    "OpenAIEmbeddingProvider",
+    "Vector",
+    "build_embedding_provider",
+    "get_embedding_provider",
+    "reset_embedding_provider",
+]
+
+PROVIDERS = ("hashing", "openai", "sentence-transformers")
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """Everything that selects and configures a provider; hashable, so it keys the cache."""
+
+    provider: str = "hashing"
+    model: str = ""
+    dimensions: int = 384
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
+    timeout: float = 30.0
+    batch_size: int = 64
+    max_retries: int = 3
+    send_dimensions: bool = False
+
+    @classmethod
+    def from_settings(cls) -> EmbeddingConfig:
+        return cls(
+            provider=str(setting("EMBEDDING_PROVIDER", cls.provider) or cls.provider),
+            model=str(setting("EMBEDDING_MODEL", cls.model) or ""),
+            dimensions=int(setting("EMBEDDING_DIMENSIONS", cls.dimensions)),
+            base_url=str(setting("EMBEDDING_BASE_URL", cls.base_url) or ""),
+            api_key=str(setting("EMBEDDING_API_KEY", cls.api_key) or ""),
+            timeout=float(setting("EMBEDDING_TIMEOUT", cls.timeout)),
+            batch_size=int(setting("EMBEDDING_BATCH_SIZE", cls.batch_size)),
+            max_retries=int(setting("EMBEDDING_MAX_RETRIES", cls.max_retries)),
+            send_dimensions=bool(setting("EMBEDDING_SEND_DIMENSIONS", cls.send_dimensions)),
+        )
+
+
+def build_embedding_provider(config: EmbeddingConfig) -> EmbeddingProvider:
+    """Create a new provider for ``config``; raises ImproperlyConfigured naming the setting."""
+    name = config.provider.strip().lower().replace("_", "-")
+    if name == "hashing":
+        return HashingEmbeddingProvider(config.dimensions)
+    if name == "openai":
+        if not config.base_url:
+            raise ImproperlyConfigured(
+                "EMBEDDING_BASE_URL is required when EMBEDDING_PROVIDER='openai'"
+            )
+        if not config.model:
+            raise ImproperlyConfigured(
+                "EMBEDDING_MODEL is required when EMBEDDING_PROVIDER='openai'"
+            )
+        return OpenAIEmbeddingProvider(
+            base_url=config.base_url,
+            model=config.model,
+            dimensions=config.dimensions,
+            api_key=config.api_key or None,
+            timeout=config.timeout,
+            batch_size=config.batch_size,
+            max_retries=config.max_retries,
+            send_dimensions=config.send_dimensions,
+        )
+    if name == "sentence-transformers":
+        from launch.ai.embeddings.sentence_transformer import SentenceTransformersProvider
+
+        try:
+            return SentenceTransformersProvider(
+                model=config.model, dimensions=config.dimensions, batch_size=config.batch_size
+            )
+        except EmbeddingConfigurationError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
+    raise ImproperlyConfigured(
+        f"EMBEDDING_PROVIDER={config.provider!r} is not supported; "
+        f"choose one of {', '.join(PROVIDERS)}"
+    )
+
+
+class _ProviderCache:
+    """One provider per process, rebuilt when the configuration changes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entry: tuple[EmbeddingConfig, EmbeddingProvider] | None = None
+
+
+_cache = _ProviderCache()
+
+
+def get_embedding_provider() -> EmbeddingProvider:
+    """The process-wide provider for the current settings.
+
+    Cached per configuration: changing the settings (``override_settings`` in tests)
+    yields a provider for the new values without an explicit reset.
+    """
+    config = EmbeddingConfig.from_settings()
+    with _cache.lock:
+        if _cache.entry is not None and _cache.entry[0] == config:
+            return _cache.entry[1]
+        provider = build_embedding_provider(config)
+        if _cache.entry is not None:
+            _close(_cache.entry[1])
+        _cache.entry = (config, provider)
+        return provider
+
+
+def reset_embedding_provider() -> None:
+    """Forget the cached provider (tests; after changing settings by hand)."""
+    with _cache.lock:
+        if _cache.entry is not None:
+            _close(_cache.entry[1])
+        _cache.entry = None
+
+
+def _close(provider: EmbeddingProvider) -> None:
+    close = getattr(provider, "close", None)
+    if callable(close):
+        close()

@@ -1,0 +1,100 @@
+"""`make run`: one command that brings up the whole local stack and tears it down.
+
+Starts the embedded PostgreSQL (unless DATABASE_URL is set), applies migrations, runs
+`bootstrap`, then supervises three processes: Django's auto-reloading development server,
+a Celery worker and Celery beat. Ctrl-C (or any child dying) stops all of them and the
+embedded database it started. A second `make run` reuses the data under `.data/`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from launch import embedded_db
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def _banner(port: str) -> str:
+    secret = embedded_db.DATA_DIR / "first_superuser.txt"
+    who = os.environ.get("FIRST_SUPERUSER", "admin@example.com")
+    if os.environ.get("FIRST_SUPERUSER_PASSWORD"):
+        credentials = f"{who} / the FIRST_SUPERUSER_PASSWORD from your environment"
+    else:
+        credentials = f"{who} / the password in {secret.relative_to(ROOT)}"
+    base = f"http://127.0.0.1:{port}"
+    return "\n".join(
+        [
+            "",
+            "Launch is running. Ctrl-C stops everything.",
+            f"  API        {base}/api/v1/",
+            f"  API docs   {base}/docs  (ReDoc: {base}/redoc)",
+            f"  Admin      {base}/admin/",
+            f"  Superuser  {credentials}",
+            "",
+        ]
+    )
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    port = env.get("PORT", "8000")
+    started_db = False
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = embedded_db.database_url()
+        started_db = True
+        print(f"Embedded PostgreSQL with pgvector: {embedded_db.PGDATA.relative_to(ROOT)}")
+    broker = "Redis at REDIS_URL" if env.get("REDIS_URL") else "filesystem broker in .data/broker"
+    print(f"Celery: {broker}")
+
+    manage = [PYTHON, "manage.py"]
+    subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)
+    subprocess.run([*manage, "bootstrap"], env=env, check=True)
+
+    celery = [PYTHON, "-m", "celery", "-A", "config"]
+    commands = {
+        "web": [*manage, "runserver", f"127.0.0.1:{port}"],
+        "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+        "beat": [*celery, "beat", "--loglevel=INFO"],
+    }
+    children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+    print(_banner(port), flush=True)
+
+    exit_code = 0
+    try:
+        while True:
+            for name, child in children.items():
+                code = child.poll()
+                if code is not None:
+                    print(f"{name} exited with {code}; stopping the rest.", file=sys.stderr)
+                    raise SystemExit(code or 1)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping...")
+    except SystemExit as stop:
+        exit_code = int(stop.code or 0)
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if started_db:
+            embedded_db.stop()
+    return exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
