@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Gunicorn, WrkResult, bench_database_url, bench_env, median_result, wrk  # noqa: E402
 
-PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway database
+PASSWORD = "bench-password-123"
 
 
 def seed(users: int) -> None:
@@ -87,12 +87,13 @@ def main() -> None:
             wrk(server.url + base_path, headers={}, seconds=2, connections=args.connections)
         for _ in range(args.rounds):
             for name, (path, base_path) in cases.items():
-                run = dict(seconds=args.seconds, connections=args.connections)
+                run = {"seconds": args.seconds, "connections": args.connections}
                 results[name]["launch"].append(wrk(server.url + path, headers=headers, **run))
                 results[name]["baseline"].append(wrk(server.url + base_path, headers={}, **run))
 
     lines = [
-        "| endpoint | Launch rps | baseline rps | ratio | Launch p50 / p99 ms | baseline p50 / p99 ms |",
+        "| endpoint | Launch rps | baseline rps | ratio "
+        "| Launch p50 / p99 ms | baseline p50 / p99 ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, runs in results.items():

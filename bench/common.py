@@ -35,7 +35,7 @@ def bench_database_url(name: str) -> str:
     url = embedded_db.database_url()
     server = embedded_db._server()
     server.psql(
-        f"SELECT 'CREATE DATABASE {name}' "  # noqa: S608 - a constant name chosen by the bench
+        f"SELECT 'CREATE DATABASE {name}' "
         f"WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')\\gexec\n"
     )
     return url.replace(f"/{embedded_db.DATABASE_NAME}?", f"/{name}?")

@@ -40,4 +40,4 @@ REST_FRAMEWORK = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 LOCAL_GENERATE_SUPERUSER_PASSWORD = True
 # Separate names let several test sessions share one server (TEST_DB_NAME=test_launch_a ...).
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_launch")}  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_launch")}

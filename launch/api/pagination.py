@@ -11,10 +11,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from launch.api.exceptions import QueryValidationError
 
 DEFAULT_LIMIT = 100
 
@@ -30,9 +31,11 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationError({name: [f"Must be an integer between {low} and {high}."]}) from None
+        raise QueryValidationError(
+            {name: [f"Must be an integer between {low} and {high}."]}
+        ) from None
     if not low <= value <= high:
-        raise ValidationError({name: [f"Must be an integer between {low} and {high}."]})
+        raise QueryValidationError({name: [f"Must be an integer between {low} and {high}."]})
     return value
 
 
