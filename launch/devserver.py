@@ -42,7 +42,20 @@ def _banner(port: str) -> str:
     )
 
 
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signum)
+
+
 def main() -> int:
+    # Ctrl-C in a terminal signals the whole process group; SIGTERM (or SIGINT sent to this
+    # process alone, e.g. from a script that started `make run` in the background, where
+    # SIGINT starts out ignored) must stop everything too.
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
     os.chdir(ROOT)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -78,11 +91,12 @@ def main() -> int:
                     print(f"{name} exited with {code}; stopping the rest.", file=sys.stderr)
                     raise SystemExit(code or 1)
             time.sleep(0.5)
-    except KeyboardInterrupt:
+    except _Stop:
         print("\nStopping...")
     except SystemExit as stop:
         exit_code = int(stop.code or 0)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from apps.items.viewsets import ItemViewSet
+from launch.api.routers import OptionalSlashRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+router = OptionalSlashRouter()
+router.register("items", ItemViewSet, basename="items")
+
+urlpatterns = router.urls

@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from apps.tags.viewsets import TagViewSet
+from launch.api.routers import OptionalSlashRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+router = OptionalSlashRouter()
+router.register("tags", TagViewSet, basename="tags")
+
+urlpatterns = router.urls

@@ -1,14 +1,24 @@
 """Base viewsets: every app's viewset inherits pagination, filtering, the error envelope
-and the contract's response shapes (201 on create, `{"message"}` on delete)."""
+and the contract's response shapes (201 on create, `{"message"}` on delete).
+
+They also bring both permission layers and the object-permission list filter, so an app
+cannot forget them; a viewset over a model without object grants (roles, users) opts out
+visibly by declaring its own `permission_classes` and `filter_backends`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import Model
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
+from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from launch.api.filters import ObjectPermissionFilter, QueryFilterBackend, StableOrderingFilter
+from launch.api.permissions import ObjectPermission
 
 
 class DeleteMessageMixin:
@@ -16,7 +26,7 @@ class DeleteMessageMixin:
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()  # type: ignore[attr-defined]
-        self.perform_destroy(instance)  # type: ignore[attr-defined]
+        self.perform_destroy(instance)
         name = instance._meta.verbose_name.capitalize()
         return Response({"message": f"{name} deleted successfully"}, status=status.HTTP_200_OK)
 
@@ -24,8 +34,19 @@ class DeleteMessageMixin:
         instance.delete()
 
 
-class LaunchGenericViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+def _default_filter_backends() -> list[Any]:
+    replacements = {OrderingFilter: StableOrderingFilter, DjangoFilterBackend: QueryFilterBackend}
+    backends = [replacements.get(b, b) for b in api_settings.DEFAULT_FILTER_BACKENDS]
+    return [ObjectPermissionFilter, *backends]
+
+
+class LaunchGenericViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "uuid"
+    permission_classes = [ObjectPermission]
+    filter_backends = _default_filter_backends()
+    # Set per route with `@action(..., permission_action="share")`; None means the
+    # HTTP method's action (view/add/change/delete).
+    permission_action: str | None = None
 
 
 class LaunchModelViewSet(

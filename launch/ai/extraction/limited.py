@@ -73,7 +73,7 @@ def extract_pages_limited(
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PROJECT_ROOT, env.get("PYTHONPATH")]))
     try:
-        completed = subprocess.run(  # noqa: S603 - fixed argv: this interpreter, our module
+        completed = subprocess.run(
             command, input=data, capture_output=True, timeout=timeout, env=env, check=False
         )
     except subprocess.TimeoutExpired:

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from launch.models import OwnedModel
+
+
+class Item(OwnedModel):
+    title = models.CharField(max_length=255)
+    description = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  (the contract returns null, not "")
+    tags = models.ManyToManyField("tags.Tag", related_name="items", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        permissions = [("share_item", "Can share item")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ItemUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Item, on_delete=models.CASCADE)
+
+
+class ItemGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Item, on_delete=models.CASCADE)

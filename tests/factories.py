@@ -1,0 +1,77 @@
+"""Builders and fixtures for permission-protected rows and role holders.
+
+Builders create through the services, so every row comes with its owner's grants, as
+in production. Import the fixtures into a test package's conftest to use them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+
+from apps.items.models import Item
+from apps.items.services import item_create
+from apps.rbac.services import roles_ensure_defaults, user_set_roles
+from apps.tags.models import Tag
+from apps.tags.services import tag_create
+from apps.users.models import User
+
+_seq = itertools.count()
+
+
+def create_tag(*, created_by: User, name: str | None = None, color: str = "#112233") -> Tag:
+    return tag_create(user=created_by, name=name or f"tag-{next(_seq)}", color=color)
+
+
+def create_item(
+    *,
+    owner: User,
+    title: str | None = None,
+    description: str | None = "A thing",
+    tags: Iterable[Tag] = (),
+) -> Item:
+    return item_create(
+        user=owner,
+        title=title or f"Item {next(_seq)}",
+        description=description,
+        tag_ids=[tag.pk for tag in tags],
+    )
+
+
+@pytest.fixture
+def roles(db: Any) -> dict[str, Group]:
+    """The default roles (`admin`, `member`, `viewer`), by name."""
+    return {role.name: role for role in roles_ensure_defaults()}
+
+
+@pytest.fixture
+def make_member(make_user: Callable[..., User], roles: dict[str, Group]) -> Callable[..., User]:
+    """`make_member(role="member")`: a user holding one default role (or none: `role=None`)."""
+
+    def make(role: str | None = "member", **extra: Any) -> User:
+        user = make_user(**extra)
+        user_set_roles(user=user, roles=[roles[role]] if role else [])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def member(make_member: Callable[..., User]) -> User:
+    return make_member()
+
+
+@pytest.fixture
+def stranger(make_member: Callable[..., User]) -> User:
+    """A member with no grant on anyone else's rows."""
+    return make_member()
+
+
+@pytest.fixture
+def roleless(make_member: Callable[..., User]) -> User:
+    """A user without any role: the model layer refuses it everything."""
+    return make_member(role=None)
