@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 PUBLIC_FIELDS = ("id", "email", "is_active", "is_superuser", "full_name", "is_staff", "date_joined")
+# `roles` (names, sorted) is not a column: lists annotate it, single users query it.
 EMAIL_MAX = 255
 NAME_MAX = 255
 PASSWORD_MAX = 128
@@ -65,12 +67,17 @@ class UserPublicSerializer(serializers.Serializer):
     full_name = serializers.CharField(read_only=True)
     is_staff = serializers.BooleanField(read_only=True)
     date_joined = serializers.DateTimeField(read_only=True)
+    roles = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         # UUIDs and datetimes are left to the orjson renderer, which encodes them natively.
         if isinstance(instance, dict):
-            return {name: instance[name] for name in PUBLIC_FIELDS}
-        return {name: getattr(instance, name) for name in PUBLIC_FIELDS}
+            return {name: instance[name] for name in (*PUBLIC_FIELDS, "roles")}
+        from apps.rbac.services import user_role_names
+
+        data = {name: getattr(instance, name) for name in PUBLIC_FIELDS}
+        data["roles"] = user_role_names(instance)
+        return data
 
 
 class UserRegisterSerializer(serializers.Serializer):
@@ -97,6 +104,12 @@ class UserUpdateSerializer(UserUpdateMeSerializer):
     is_active = serializers.BooleanField(required=False)
     is_superuser = serializers.BooleanField(required=False)
     is_staff = serializers.BooleanField(required=False)
+    roles = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Group.objects.all(),
+        required=False,
+        help_text="Role ids; replaces the user's roles.",
+    )
 
 
 class UpdatePasswordSerializer(serializers.Serializer):

@@ -10,9 +10,11 @@ the token's `hash_password` claim.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -74,7 +76,9 @@ def user_create(
     """Create a user; 409 if the email is taken (case-insensitively).
 
     A superuser is also staff unless told otherwise, so it can open the admin.
-    Side effects: none beyond the row."""
+    Side effects: gives the user the default role (`DEFAULT_ROLE`)."""
+    from apps.rbac.services import role_assign_default
+
     user = User(
         email=normalize_email(email),
         full_name=full_name or "",
@@ -91,6 +95,7 @@ def user_create(
             _check_password(password, user, "password")
         user.set_password(password)
     _save_unique(user)
+    role_assign_default(user=user)
     return user
 
 
@@ -111,10 +116,14 @@ def user_update(
     is_superuser: bool | None = None,
     is_staff: bool | None = None,
     password: str | None = None,
+    roles: Iterable[Group] | None = None,
 ) -> User:
     """Change the given fields (None leaves a field alone); 409 on a taken email.
 
-    Side effects: revokes the user's tokens when it is deactivated or its password set."""
+    Side effects: revokes the user's tokens when it is deactivated or its password set;
+    `roles` replaces the user's roles."""
+    from apps.rbac.services import user_set_roles
+
     revoke = False
     if email is not None:
         email = normalize_email(email)
@@ -136,6 +145,8 @@ def user_update(
         user.set_password(password)
         revoke = True
     _save_unique(user)
+    if roles is not None:
+        user_set_roles(user=user, roles=roles)
     if revoke:
         user_revoke_tokens(user=user)
     return user

@@ -18,7 +18,16 @@ USERS = "/api/v1/users/"
 SIGNUP = "/api/v1/users/signup"
 ME = "/api/v1/users/me"
 ME_PASSWORD = "/api/v1/users/me/password"
-PUBLIC = {"id", "email", "is_active", "is_superuser", "full_name", "is_staff", "date_joined"}
+PUBLIC = {
+    "id",
+    "email",
+    "is_active",
+    "is_superuser",
+    "full_name",
+    "is_staff",
+    "date_joined",
+    "roles",
+}
 NEW_PASSWORD = "a-brand-new-passphrase"
 
 
