@@ -29,7 +29,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(PY) manage.py spectacular --validate --fail-on-warn --settings=config.settings.test --file /dev/null
-	$(PY) -m pytest --cov --cov-report=term
+	$(PY) -m pytest --create-db --cov --cov-report=term
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

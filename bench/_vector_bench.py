@@ -46,7 +46,9 @@ def setup_django(*, fresh: bool) -> None:
 
     server = _server_url()
     with psycopg.connect(_with_db(server, "postgres"), autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
+        ).fetchone()
         if exists and fresh:
             admin.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
             exists = None
@@ -76,7 +78,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def latencies(run: Callable[[Any], Any], inputs: list[Any], warmup: int = 10) -> tuple[float, float]:
+def latencies(
+    run: Callable[[Any], Any], inputs: list[Any], warmup: int = 10
+) -> tuple[float, float]:
     """(median, p95) in milliseconds of `run(x)` over `inputs`, one client."""
     for item in inputs[:warmup]:
         run(item)

@@ -12,6 +12,7 @@ Three write paths, same synthetic ~1,000-character chunks, same run:
 - ceiling: binary COPY of the same rows into an unindexed temporary table.
 """
 
+# ruff: noqa: E501  (markdown and SQL templates read better unwrapped)
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,60 @@ from typing import Any
 
 from _vector_bench import drop_database, environment, setup_django, table, timer, write_section
 
-WORDS = (
-    "invoice contract delivery payment schedule warranty customer supplier report quarter "
-    "revenue margin forecast budget audit policy compliance security incident response server "
-    "database latency throughput cluster backup restore migration schema index query vector "
-    "embedding model training evaluation dataset label annotation review approval deadline "
-    "project milestone roadmap release feature defect regression test coverage deployment"
-).split()
+WORDS = [
+    "invoice",
+    "contract",
+    "delivery",
+    "payment",
+    "schedule",
+    "warranty",
+    "customer",
+    "supplier",
+    "report",
+    "quarter",
+    "revenue",
+    "margin",
+    "forecast",
+    "budget",
+    "audit",
+    "policy",
+    "compliance",
+    "security",
+    "incident",
+    "response",
+    "server",
+    "database",
+    "latency",
+    "throughput",
+    "cluster",
+    "backup",
+    "restore",
+    "migration",
+    "schema",
+    "index",
+    "query",
+    "vector",
+    "embedding",
+    "model",
+    "training",
+    "evaluation",
+    "dataset",
+    "label",
+    "annotation",
+    "review",
+    "approval",
+    "deadline",
+    "project",
+    "milestone",
+    "roadmap",
+    "release",
+    "feature",
+    "defect",
+    "regression",
+    "test",
+    "coverage",
+    "deployment",
+]
 
 
 def chunk_texts(count: int, seed: int) -> list[str]:
@@ -37,14 +85,20 @@ def chunk_texts(count: int, seed: int) -> list[str]:
         words: list[str] = []
         length = 0
         while length < 1000:
-            word = rng.choice(WORDS) if rng.random() < 0.8 else f"{rng.choice(WORDS)}{rng.randint(1, 999)}"
+            word = (
+                rng.choice(WORDS)
+                if rng.random() < 0.8
+                else f"{rng.choice(WORDS)}{rng.randint(1, 999)}"
+            )
             words.append(word)
             length += len(word) + 1
         texts.append(" ".join(words)[:1000])
     return texts
 
 
-def records(texts: list[str], vectors: list[Any], model: str, start: int, scope: uuid.UUID) -> list[Any]:
+def records(
+    texts: list[str], vectors: list[Any], model: str, start: int, scope: uuid.UUID
+) -> list[Any]:
     from launch.vector_store.services import RecordIn
 
     return [
@@ -62,7 +116,9 @@ def records(texts: list[str], vectors: list[Any], model: str, start: int, scope:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--baseline", type=int, default=2_000)
     parser.add_argument("--batch", type=int, default=1_000)
@@ -110,14 +166,21 @@ def main() -> None:
         with timer() as embed_time:
             vectors = provider.embed_documents(texts)
         embed_total += embed_time()
-        batch = records(texts, vectors, provider.model_name, start, scopes[(start // args.batch) % len(scopes)])
+        batch = records(
+            texts, vectors, provider.model_name, start, scopes[(start // args.batch) % len(scopes)]
+        )
         with timer() as upsert_time:
             upsert(batch)
         upsert_total += upsert_time()
         if start < 20_000:  # rows for the COPY ceiling
-            copy_rows += [(r.source_id, r.scope_id, r.chunk_index, r.content, r.embedding) for r in batch]
+            copy_rows += [
+                (r.source_id, r.scope_id, r.chunk_index, r.content, r.embedding) for r in batch
+            ]
         if (start // args.batch) % 10 == 0:
-            print(f"  {start + len(batch)} chunks, embed {embed_total:.0f} s, upsert {upsert_total:.0f} s", flush=True)
+            print(
+                f"  {start + len(batch)} chunks, embed {embed_total:.0f} s, upsert {upsert_total:.0f} s",
+                flush=True,
+            )
 
     # Ceiling: COPY the same kind of rows into an unindexed temporary table.
     register_vector_adapters()
@@ -126,9 +189,12 @@ def main() -> None:
             "CREATE TEMPORARY TABLE ceiling (source_id uuid, scope_id uuid, chunk_index int, "
             "content text, embedding vector(384))"
         )
-        with timer() as copy_time, cursor.copy(
-            "COPY ceiling (source_id, scope_id, chunk_index, content, embedding) FROM STDIN WITH (FORMAT BINARY)"
-        ) as copy:
+        with (
+            timer() as copy_time,
+            cursor.copy(
+                "COPY ceiling (source_id, scope_id, chunk_index, content, embedding) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy,
+        ):
             copy.set_types(["uuid", "uuid", "int4", "text", "vector"])
             for row in copy_rows:
                 copy.write_row(row)
@@ -136,20 +202,39 @@ def main() -> None:
 
     n = args.chunks
     rows = [
-        [f"pipeline: embed ({provider.model_name}) + upsert, HNSW live", f"{n:,}", f"{n / (embed_total + upsert_total):,.0f}"],
+        [
+            f"pipeline: embed ({provider.model_name}) + upsert, HNSW live",
+            f"{n:,}",
+            f"{n / (embed_total + upsert_total):,.0f}",
+        ],
         ["  of which embed only", f"{n:,}", f"{n / embed_total:,.0f}"],
-        ["  of which upsert only (COPY + INSERT ON CONFLICT)", f"{n:,}", f"{n / upsert_total:,.0f}"],
-        ["baseline: embed + ORM create per row, HNSW live", f"{args.baseline:,}", f"{args.baseline / (baseline_embed + baseline_db):,.0f}"],
+        [
+            "  of which upsert only (COPY + INSERT ON CONFLICT)",
+            f"{n:,}",
+            f"{n / upsert_total:,.0f}",
+        ],
+        [
+            "baseline: embed + ORM create per row, HNSW live",
+            f"{args.baseline:,}",
+            f"{args.baseline / (baseline_embed + baseline_db):,.0f}",
+        ],
         ["  of which ORM create only", f"{args.baseline:,}", f"{args.baseline / baseline_db:,.0f}"],
-        ["ceiling: binary COPY into an unindexed temp table", f"{len(copy_rows):,}", f"{ceiling:,.0f}"],
+        [
+            "ceiling: binary COPY into an unindexed temp table",
+            f"{len(copy_rows):,}",
+            f"{ceiling:,.0f}",
+        ],
     ]
     report = table(["path", "chunks", "chunks/s"], rows)
     speedup_db = (n / upsert_total) / (args.baseline / baseline_db)
-    speedup_all = (n / (embed_total + upsert_total)) / (args.baseline / (baseline_embed + baseline_db))
+    speedup_all = (n / (embed_total + upsert_total)) / (
+        args.baseline / (baseline_embed + baseline_db)
+    )
     summary = (
         f"Upsert vs row-by-row ORM insert (database side only): {speedup_db:.1f}x; "
-        f"whole pipeline vs baseline pipeline: {speedup_all:.1f}x (the embedding step is the same "
-        "in both and bounds the pipeline)."
+        f"whole pipeline vs baseline pipeline: {speedup_all:.1f}x. The baseline ran on a near-empty "
+        "index, the pipeline's figure is the average while the index grew to the full count: "
+        "HNSW insertion, not the round trips, bounds both."
     )
     print(report)
     print(summary)

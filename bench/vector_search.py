@@ -9,6 +9,7 @@ for a set of queries, unscoped and in scopes holding 1% and 10% of the rows. Rec
 against the exact top 10 computed with numpy; latency is the service call, one client.
 """
 
+# ruff: noqa: E501  (markdown and SQL templates read better unwrapped)
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ class Synthetic:
         self.projection = rng.normal(size=(LATENT_DIM, DIM)) / np.sqrt(LATENT_DIM)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        latent = self.centers[rng.integers(0, CLUSTERS, n)] + rng.normal(scale=0.6, size=(n, LATENT_DIM))
+        latent = self.centers[rng.integers(0, CLUSTERS, n)] + rng.normal(
+            scale=0.6, size=(n, LATENT_DIM)
+        )
         vectors = latent @ self.projection + rng.normal(scale=0.05, size=(n, DIM))
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors.astype(np.float32)
@@ -63,7 +66,9 @@ def load(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
 
     rng = np.random.default_rng(seed)
     synthetic = Synthetic(seed)
-    vectors = np.concatenate([synthetic.sample(min(100_000, n - i), rng) for i in range(0, n, 100_000)])
+    vectors = np.concatenate(
+        [synthetic.sample(min(100_000, n - i), rng) for i in range(0, n, 100_000)]
+    )
     scopes = scopes_for(n, rng)
     planted = {word: rng.random(n) < share for word, share in KEYWORDS.items()}
     type_id = ContentType.objects.get_by_natural_key("users", "user").pk
@@ -79,11 +84,27 @@ def load(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
         indexes = cursor.fetchall()
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-        with timer() as copy_time, cursor.copy(
-            "COPY vector_store_vectorrecord (id, source_type_id, source_id, scope_id, chunk_index,"
-            " content, metadata, embedding, embedding_model, created_at) FROM STDIN WITH (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["uuid", "int4", "uuid", "uuid", "int4", "text", "jsonb", "vector", "varchar", "timestamptz"])
+        with (
+            timer() as copy_time,
+            cursor.copy(
+                "COPY vector_store_vectorrecord (id, source_type_id, source_id, scope_id, chunk_index,"
+                " content, metadata, embedding, embedding_model, created_at) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy,
+        ):
+            copy.set_types(
+                [
+                    "uuid",
+                    "int4",
+                    "uuid",
+                    "uuid",
+                    "int4",
+                    "text",
+                    "jsonb",
+                    "vector",
+                    "varchar",
+                    "timestamptz",
+                ]
+            )
             for i in range(n):
                 words = " ".join(word for word, rows in planted.items() if rows[i])
                 copy.write_row(
@@ -126,7 +147,9 @@ def run_size(n: int, queries: int, reuse: bool) -> list[list[Any]]:
     if reuse and VectorRecord.objects.count() == n:
         rng = np.random.default_rng(7)
         synthetic = Synthetic(7)
-        vectors = np.concatenate([synthetic.sample(min(100_000, n - i), rng) for i in range(0, n, 100_000)])
+        vectors = np.concatenate(
+            [synthetic.sample(min(100_000, n - i), rng) for i in range(0, n, 100_000)]
+        )
         scopes = scopes_for(n, rng)
     else:
         vectors, scopes = load(n)
@@ -143,18 +166,29 @@ def run_size(n: int, queries: int, reuse: bool) -> list[list[Any]]:
         members = np.flatnonzero(mask)
         sims = query_vectors @ vectors[members].T
         truth = members[np.argsort(-sims, axis=1)[:, :10]]
-        strategies = [("auto", {})]
+        strategies: list[tuple[str, dict[str, int]]] = [("auto", {})]
         if scope is not None:
-            strategies += [("exact (forced)", {"VECTOR_EXACT_SCAN_MAX_ROWS": 10**9}), ("hnsw (forced)", {"VECTOR_EXACT_SCAN_MAX_ROWS": 0})]
+            strategies += [
+                ("exact (forced)", {"VECTOR_EXACT_SCAN_MAX_ROWS": 10**9}),
+                ("hnsw (forced)", {"VECTOR_EXACT_SCAN_MAX_ROWS": 0}),
+            ]
         else:
-            strategies += [(f"hnsw ef_search={ef}", {"VECTOR_HNSW_EF_SEARCH": ef}) for ef in (40, 200)]
-        for name, overrides in strategies:
-            if name == "auto":
+            strategies += [
+                (f"hnsw ef_search={ef}", {"VECTOR_HNSW_EF_SEARCH": ef}) for ef in (40, 200)
+            ]
+        for strategy, overrides in strategies:
+            name = strategy
+            if strategy == "auto":
                 name = f"auto: {'exact' if scope is not None and len(members) <= threshold else 'hnsw'}"
             with override_settings(**overrides):
                 results: list[float] = []
 
-                def run(i: int, results: list[float] = results, scope: uuid.UUID | None = scope) -> None:
+                def run(
+                    i: int,
+                    results: list[float] = results,
+                    scope: uuid.UUID | None = scope,
+                    truth: np.ndarray = truth,
+                ) -> None:
                     hits = search(
                         query_embedding=query_vectors[i].tolist(),
                         scopes=None if scope is None else [scope],
@@ -166,18 +200,36 @@ def run_size(n: int, queries: int, reuse: bool) -> list[list[Any]]:
 
                 median, p95 = latencies(run, list(range(queries)))
             mean_recall = float(np.mean(results[-queries:]))
-            rows.append([f"{n:,}", label, f"{len(members):,}", name, f"{mean_recall:.3f}", f"{median:.1f}", f"{p95:.1f}"])
+            rows.append(
+                [
+                    f"{n:,}",
+                    label,
+                    f"{len(members):,}",
+                    name,
+                    f"{mean_recall:.3f}",
+                    f"{median:.1f}",
+                    f"{p95:.1f}",
+                ]
+            )
             print("  " + " | ".join(rows[-1]), flush=True)
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--keep", action="store_true", help="keep bench_vectors (reuse it with --reuse)")
-    parser.add_argument("--reuse", action="store_true", help="skip loading when the row count matches")
-    parser.add_argument("--no-docs", action="store_true", help="print only, leave docs/benchmarks.md")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep bench_vectors (reuse it with --reuse)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="skip loading when the row count matches"
+    )
+    parser.add_argument(
+        "--no-docs", action="store_true", help="print only, leave docs/benchmarks.md"
+    )
     args = parser.parse_args()
     setup_django(fresh=not args.reuse)
     from _vector_bench import drop_database
@@ -187,7 +239,9 @@ def main() -> None:
         rows += run_size(n, args.queries, args.reuse)
     from django.conf import settings
 
-    report = table(["rows", "case", "rows in scope", "strategy", "recall@10", "median ms", "p95 ms"], rows)
+    report = table(
+        ["rows", "case", "rows in scope", "strategy", "recall@10", "median ms", "p95 ms"], rows
+    )
     print(report)
     if not args.no_docs:
         sizes = " ".join(str(n) for n in args.rows)

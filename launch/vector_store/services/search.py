@@ -1,0 +1,226 @@
+"""Semantic, keyword and hybrid search over the vector store, in one SQL statement each.
+
+The semantic side picks its strategy by how many rows the requested scopes hold:
+
+- small scopes (<= VECTOR_EXACT_SCAN_MAX_ROWS rows): an exact scan. The scope's rows
+  come from the b-tree index and are ranked by true distance, recall 1.0. HNSW filters
+  after walking the graph, so a scope holding 1% of the table would starve it.
+- large scopes and unscoped searches: the HNSW index with pgvector's iterative scan,
+  which keeps walking the graph until `k` rows pass the filter (or
+  `hnsw.max_scan_tuples` is reached), with `hnsw.ef_search` raised for recall.
+
+Tunables (Django settings, defaults in `_setting` calls below):
+VECTOR_EXACT_SCAN_MAX_ROWS, VECTOR_HNSW_EF_SEARCH, VECTOR_HNSW_MAX_SCAN_TUPLES,
+VECTOR_HYBRID_CANDIDATES, VECTOR_KEYWORD_MATCH_CAP.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from launch.vector_store.services.types import SEARCH_MODES, SearchHit, SearchMode, type_label
+
+# SQL is assembled only from the constant fragments below (and `_where`'s constant
+# clauses); every value travels as a query parameter. The text-search configuration
+# 'english' must equal models.SEARCH_CONFIG, or the GIN index cannot serve the query.
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+# Exact: the MATERIALIZED fence keeps the planner from answering the ORDER BY with the
+# HNSW index, so every row of the scope is ranked by its true distance.
+_SEMANTIC_EXACT = """
+sem_raw AS MATERIALIZED (
+    SELECT r.id, r.embedding <=> %(vector)s::vector AS distance
+    FROM vector_store_vectorrecord r WHERE {where}
+)"""
+# HNSW: relaxed_order may return rows slightly out of order; `sem` re-sorts them.
+_SEMANTIC_HNSW = """
+sem_raw AS MATERIALIZED (
+    SELECT r.id, r.embedding <=> %(vector)s::vector AS distance
+    FROM vector_store_vectorrecord r WHERE {where}
+    ORDER BY distance LIMIT %(candidates)s
+)"""
+_SEMANTIC_RANKED = """
+sem AS (
+    SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank
+    FROM (SELECT id, distance FROM sem_raw ORDER BY distance, id LIMIT %(candidates)s) top
+)"""
+# The match cap bounds the ranking work for very common words: ts_rank_cd reads every
+# matching row's tsvector, so without it a word in 75k rows ranks 75k rows.
+_KEYWORD = """
+kw_raw AS MATERIALIZED (
+    SELECT r.id, r.search_vector FROM vector_store_vectorrecord r
+    WHERE r.search_vector @@ websearch_to_tsquery('english', %(text)s) AND {where}
+    LIMIT %(match_cap)s
+),
+kw AS (
+    SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank
+    FROM (
+        SELECT id,
+               ts_rank_cd(search_vector, websearch_to_tsquery('english', %(text)s), 32)::float8
+                   AS score
+        FROM kw_raw ORDER BY score DESC, id LIMIT %(candidates)s
+    ) top
+)"""
+_FINAL = {
+    "semantic": """
+SELECT r.id, r.source_type_id, r.source_id, r.scope_id, r.chunk_index, r.content,
+       r.metadata, 1 - s.distance AS score
+FROM sem s JOIN vector_store_vectorrecord r ON r.id = s.id
+ORDER BY s.rank LIMIT %(k)s""",
+    "keyword": """
+SELECT r.id, r.source_type_id, r.source_id, r.scope_id, r.chunk_index, r.content,
+       r.metadata, w.score
+FROM kw w JOIN vector_store_vectorrecord r ON r.id = w.id
+ORDER BY w.rank LIMIT %(k)s""",
+    "hybrid": """
+, fused AS (
+    SELECT id, sum(1.0::float8 / (60 + rank)) AS score
+    FROM (SELECT id, rank FROM sem UNION ALL SELECT id, rank FROM kw) ranks
+    GROUP BY id
+)
+SELECT r.id, r.source_type_id, r.source_id, r.scope_id, r.chunk_index, r.content,
+       r.metadata, f.score
+FROM fused f JOIN vector_store_vectorrecord r ON r.id = f.id
+ORDER BY f.score DESC, r.id LIMIT %(k)s""",
+}
+_SCOPE_ROWS = """
+SELECT count(*) FROM (
+    SELECT 1 FROM vector_store_vectorrecord r WHERE {where} LIMIT %(probe)s
+) probe"""
+_HNSW_SETTINGS = """
+SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
+       set_config('hnsw.ef_search', %(ef_search)s, true),
+       set_config('hnsw.max_scan_tuples', %(max_scan_tuples)s, true)"""
+
+
+def _where(scopes: list[uuid.UUID] | None, metadata: list[str] | None) -> str:
+    clauses = ["r.embedding_model = %(model)s"]
+    if scopes is not None:
+        clauses.append("r.scope_id = ANY(%(scopes)s)")
+    if metadata:
+        clauses.append("r.metadata @> ANY(%(metadata)s::jsonb[])")
+    return " AND ".join(clauses)
+
+
+def _metadata_params(
+    metadata: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+) -> list[str] | None:
+    if metadata is None:
+        return None
+    filters = [metadata] if isinstance(metadata, Mapping) else list(metadata)
+    return [json.dumps(dict(item)) for item in filters] or None
+
+
+def _vector_literal(embedding: Sequence[float]) -> str:
+    return "[" + ",".join(repr(float(value)) for value in embedding) + "]"
+
+
+def search(
+    query: str | None = None,
+    *,
+    query_embedding: Sequence[float] | None = None,
+    scopes: Sequence[uuid.UUID] | None,
+    k: int = 10,
+    mode: SearchMode = "hybrid",
+    embedding_model: str | None = None,
+    metadata: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> list[SearchHit]:
+    """The `k` best chunks for a query, best first (see `SearchHit` for the scores).
+
+    `scopes=None` searches every scope (internal and admin use only); an empty
+    `scopes` returns [] without touching the database. Only rows embedded with
+    `embedding_model` (default: the current provider's) are considered, in every mode.
+    `metadata` keeps rows whose metadata contains the mapping (or any of several).
+    Without `query_embedding`, the query text is embedded with the current provider.
+    """
+    if mode not in SEARCH_MODES:
+        raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    scope_list = None if scopes is None else list(dict.fromkeys(scopes))
+    if scope_list is not None and not scope_list:
+        return []
+    text = (query or "").strip()
+    if mode != "semantic" and not text:
+        raise ValueError(f"{mode} search needs a query text")
+    if mode != "keyword" and query_embedding is None and not text:
+        raise ValueError("semantic search needs a query text or a query_embedding")
+    if embedding_model is None or (mode != "keyword" and query_embedding is None):
+        from launch.ai.embeddings import get_embedding_provider
+
+        provider = get_embedding_provider()
+        embedding_model = embedding_model or provider.model_name
+        if mode != "keyword" and query_embedding is None:
+            query_embedding = provider.embed_query(text)
+
+    metadata_params = _metadata_params(metadata)
+    where = _where(scope_list, metadata_params)
+    params: dict[str, Any] = {
+        "model": embedding_model,
+        "scopes": scope_list,
+        "metadata": metadata_params,
+        "text": text,
+        "k": k,
+        "candidates": k if mode != "hybrid" else max(k, _setting("VECTOR_HYBRID_CANDIDATES", 100)),
+        "match_cap": _setting("VECTOR_KEYWORD_MATCH_CAP", 1000),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        ctes = []
+        if mode != "keyword":
+            assert query_embedding is not None
+            params["vector"] = _vector_literal(query_embedding)
+            semantic = _SEMANTIC_EXACT if _use_exact_scan(cursor, where, params) else None
+            if semantic is None:
+                # SET LOCAL semantics: these last until the end of the transaction.
+                cursor.execute(
+                    _HNSW_SETTINGS,
+                    {
+                        "ef_search": str(_setting("VECTOR_HNSW_EF_SEARCH", 100)),
+                        "max_scan_tuples": str(_setting("VECTOR_HNSW_MAX_SCAN_TUPLES", 50000)),
+                    },
+                )
+                semantic = _SEMANTIC_HNSW
+            ctes += [semantic.format(where=where), _SEMANTIC_RANKED]
+        if mode != "semantic":
+            ctes.append(_KEYWORD.format(where=where))
+        cursor.execute("WITH " + ",".join(ctes) + _FINAL[mode], params)
+        rows = cursor.fetchall()
+    return [_hit(row) for row in rows]
+
+
+def _use_exact_scan(cursor: Any, where: str, params: dict[str, Any]) -> bool:
+    """True when the rows to search are few enough to rank them all.
+
+    The count stops at the threshold, so the probe costs at most that many index
+    entries however large the scope is.
+    """
+    threshold = _setting("VECTOR_EXACT_SCAN_MAX_ROWS", 20000)
+    sql = _SCOPE_ROWS.format(where=where)
+    cursor.execute(sql, {**params, "probe": threshold + 1})
+    (rows,) = cursor.fetchone()
+    return bool(rows <= threshold)
+
+
+def _hit(row: tuple[Any, ...]) -> SearchHit:
+    id_, type_id, source_id, scope_id, chunk_index, content, metadata, score = row
+    return SearchHit(
+        id=id_,
+        source_type=type_label(type_id),
+        source_id=source_id,
+        scope_id=scope_id,
+        chunk_index=chunk_index,
+        content=content,
+        # Django loads jsonb as text and lets JSONField parse it; raw SQL parses here.
+        metadata=json.loads(metadata) if isinstance(metadata, str) else metadata,
+        score=float(score),
+    )
