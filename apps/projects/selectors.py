@@ -1,0 +1,106 @@
+"""Permission-scoped reads of projects and documents, and the capacity numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, QuerySet, Sum
+
+from apps.projects.models import Document, Project
+from apps.users.models import User
+from launch.permissions import objects_visible_to
+from launch.vector_store.models import VectorRecord
+
+NEAR_LIMIT_RATIO = 0.8
+
+# The conversation-token hook. When an app labelled `chat` is installed and has this
+# model, `project_conversation_tokens` sums `field` over its rows whose `project_lookup`
+# is the project. The chat app fills these in by shipping a model of this shape; until
+# then conversations count 0 and capacity is documents only.
+CONVERSATION_TOKENS_SOURCE: dict[str, str] = {
+    "app_label": "chat",
+    "model": "ChatMessage",
+    "project_lookup": "conversation__project",
+    "field": "estimated_tokens",
+}
+
+
+def project_list(*, user: User | AnonymousUser, action: str = "view") -> QuerySet[Project]:
+    """Projects `user` (or one of its roles) holds `action` on."""
+    return objects_visible_to(user, Project.objects.all(), action)
+
+
+def document_list(*, user: User | AnonymousUser) -> QuerySet[Document]:
+    """Documents of the projects `user` may view."""
+    return Document.objects.filter(project__in=project_list(user=user).values("pk"))
+
+
+def documents_needing_reindex(documents: QuerySet[Document], model: str) -> QuerySet[Document]:
+    """`documents` lacking vectors, or holding any vector of a model other than `model`.
+
+    A read of the vector table by source: the store's service offers no such query yet.
+    """
+    vectors = VectorRecord.objects.filter(
+        source_type=ContentType.objects.get_for_model(Document), source_id=OuterRef("pk")
+    )
+    return documents.filter(
+        ~Exists(vectors.filter(embedding_model=model))
+        | Exists(vectors.exclude(embedding_model=model))
+    )
+
+
+def project_documents_tokens(project: Project) -> int:
+    """Tokens of the project's completed documents (pending and failed ones hold none)."""
+    total = project.documents.filter(status=Document.Status.COMPLETED).aggregate(
+        total=Sum("estimated_tokens")
+    )["total"]
+    return int(total or 0)
+
+
+def project_conversation_tokens(project: Project) -> int:
+    """Tokens the project's conversations use: the hook the chat app fills in.
+
+    Looked up lazily (see CONVERSATION_TOKENS_SOURCE) so this app does not depend on chat.
+    """
+    source = CONVERSATION_TOKENS_SOURCE
+    try:
+        model: Any = apps.get_model(source["app_label"], source["model"])
+    except LookupError:
+        return 0
+    total = model.objects.filter(**{source["project_lookup"]: project}).aggregate(
+        total=Sum(source["field"])
+    )["total"]
+    return int(total or 0)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    documents_tokens: int
+    conversations_tokens: int
+    total_tokens: int
+    max_tokens: int
+    usage_percentage: float
+    remaining_tokens: int
+    is_near_limit: bool
+    is_over_limit: bool
+
+
+def project_capacity(project: Project) -> Capacity:
+    documents = project_documents_tokens(project)
+    conversations = project_conversation_tokens(project)
+    total = documents + conversations
+    limit = project.max_context_tokens
+    return Capacity(
+        documents_tokens=documents,
+        conversations_tokens=conversations,
+        total_tokens=total,
+        max_tokens=limit,
+        usage_percentage=round(100.0 * total / limit, 2) if limit else 0.0,
+        remaining_tokens=max(0, limit - total),
+        is_near_limit=total >= NEAR_LIMIT_RATIO * limit,
+        is_over_limit=total > limit,
+    )
