@@ -11,14 +11,15 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.rbac.models import RoleProfile
 from apps.rbac.selectors import codename_of, permission_catalog
 from apps.users.models import User
 from launch.api.exceptions import Conflict
-from launch.permissions import forget_roles
+from launch.permissions import forget_roles, perm_models
 
 DUPLICATE_ROLE = "A role with this name already exists."
 DEFAULT_ROLE_FIXED = "The default role cannot be deleted or renamed."
@@ -139,21 +140,32 @@ def user_role_names(user: User) -> list[str]:
     return sorted(group.name for group in user.groups.all())
 
 
+def _has_object_grants(content_type: ContentType) -> bool:
+    model = content_type.model_class()
+    try:
+        return model is not None and bool(perm_models(model))
+    except ImproperlyConfigured:
+        return False
+
+
 def _default_role_permissions() -> dict[str, list[Permission]]:
     catalog = list(permission_catalog())
-    shareable = {p.content_type_id for p in catalog if p.codename.startswith("share_")}
+    # User-facing models are the ones whose rows carry object grants: items, tags,
+    # projects, and private ones such as conversations (which have no `share`).
+    content_types = {p.content_type_id: p.content_type for p in catalog}
+    user_facing = {pk for pk, ct in content_types.items() if _has_object_grants(ct)}
 
-    def on_shareable(actions: tuple[str, ...]) -> list[Permission]:
+    def on_user_facing(actions: tuple[str, ...]) -> list[Permission]:
         return [
             p
             for p in catalog
-            if p.content_type_id in shareable and p.codename.split("_", 1)[0] in actions
+            if p.content_type_id in user_facing and p.codename.split("_", 1)[0] in actions
         ]
 
     return {
         "admin": catalog,
-        "member": on_shareable(MEMBER_ACTIONS),
-        "viewer": on_shareable(VIEWER_ACTIONS),
+        "member": on_user_facing(MEMBER_ACTIONS),
+        "viewer": on_user_facing(VIEWER_ACTIONS),
     }
 
 

@@ -27,12 +27,20 @@ def codenames(role: Group) -> set[str]:
 def test_default_roles_hold_the_documented_permissions():
     roles = {role.name: role for role in roles_ensure_defaults()}
     assert {"auth.change_group", "users.view_user", "items.share_item"} <= codenames(roles["admin"])
-    assert codenames(roles["member"]) == {
-        f"{app}.{action}_{app[:-1]}"
-        for app in ("items", "tags")
-        for action in ("add", "view", "change", "delete", "share")
-    }
-    assert codenames(roles["viewer"]) == {"items.view_item", "tags.view_tag"}
+    shareable = ("items.item", "tags.tag", "projects.project")
+    private = ("chat.chatconversation",)  # object grants, but never shared
+
+    def perms(models: tuple[str, ...], actions: tuple[str, ...]) -> set[str]:
+        return {
+            f"{label.split('.')[0]}.{action}_{label.split('.')[1]}"
+            for label in models
+            for action in actions
+        }
+
+    assert codenames(roles["member"]) == perms(
+        shareable, ("add", "view", "change", "delete", "share")
+    ) | perms(private, ("add", "view", "change", "delete"))
+    assert codenames(roles["viewer"]) == perms(shareable + private, ("view",))
 
 
 def test_ensure_defaults_is_idempotent():

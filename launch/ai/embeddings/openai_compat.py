@@ -9,9 +9,6 @@ readable reason and decide whether to retry later.
 
 from __future__ import annotations
 
-import email.utils
-import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,20 +25,7 @@ from launch.ai.embeddings.base import (
     EmbeddingUnavailable,
     Vector,
 )
-
-logger = logging.getLogger(__name__)
-
-# 429 is handled separately; 501 Not Implemented will not get better by asking again.
-_RETRYABLE_CLIENT_STATUS = frozenset({408, 425})
-
-
-class _Retryable(Exception):  # internal control flow, never seen by callers
-    """A transient failure: the error to raise if retries run out, and the server's wait hint."""
-
-    def __init__(self, error: EmbeddingServiceError, wait_hint: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.wait_hint = wait_hint
+from launch.ai.http import Retryable, RetryPolicy, excerpt, is_transient_status, retry_after
 
 
 class OpenAIEmbeddingProvider:
@@ -78,11 +62,8 @@ class OpenAIEmbeddingProvider:
         self.dimensions = dimensions
         self.base_url = base_url.rstrip("/")
         self.batch_size = batch_size
-        self.max_retries = max(0, max_retries)
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.retry = RetryPolicy(max(0, max_retries), backoff_base, backoff_max, sleep)
         self.send_dimensions = send_dimensions
-        self._sleep = sleep
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -118,57 +99,40 @@ class OpenAIEmbeddingProvider:
         if self.send_dimensions:
             payload["dimensions"] = self.dimensions
         url = f"{self.base_url}/embeddings"
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                data = self._attempt(url, payload, attempt)
-            except _Retryable as retryable:
-                if attempt > self.max_retries:
-                    error = retryable.error
-                    error.args = (f"{error} (gave up after {attempt} attempts)",)
-                    raise error from None
-                delay = self._delay(attempt, retryable.wait_hint)
-                logger.warning(
-                    "Embedding request failed (%s); retry %d/%d in %.1fs",
-                    retryable.error,
-                    attempt,
-                    self.max_retries,
-                    delay,
-                )
-                self._sleep(delay)
-                continue
-            return self._parse(data, len(batch), attempt)
+        data, attempts = self.retry.run(
+            lambda attempt: (self._attempt(url, payload, attempt), attempt), what="Embedding"
+        )
+        return self._parse(data, len(batch), attempts)
 
     def _attempt(self, url: str, payload: dict[str, Any], attempt: int) -> list[Any]:
         """Make one request and return the response's ``data`` list.
 
-        Raises :class:`_Retryable` for transient failures and the final typed error for
+        Raises :class:`Retryable` for transient failures and the final typed error for
         everything that retrying cannot fix.
         """
         try:
             response = self._http().post(url, json=payload)
         except httpx.TimeoutException:
             message = f"The embedding service at {self.base_url} did not answer in time"
-            raise _Retryable(EmbeddingTimeout(message, attempts=attempt)) from None
+            raise Retryable(EmbeddingTimeout(message, attempts=attempt)) from None
         except httpx.TransportError as exc:
             message = f"The embedding service at {self.base_url} is unreachable: {exc}"
-            raise _Retryable(EmbeddingUnavailable(message, attempts=attempt)) from None
+            raise Retryable(EmbeddingUnavailable(message, attempts=attempt)) from None
         status = response.status_code
         if status == 429:
             message = f"The embedding service at {self.base_url} is rate limiting requests"
             error: EmbeddingServiceError = EmbeddingRateLimited(
                 message, status_code=status, attempts=attempt
             )
-            raise _Retryable(error, _retry_after(response))
-        if status in _RETRYABLE_CLIENT_STATUS or (status >= 500 and status != 501):
+            raise Retryable(error, retry_after(response))
+        if is_transient_status(status):
             message = f"The embedding service at {self.base_url} failed with HTTP {status}"
             error = EmbeddingUnavailable(message, status_code=status, attempts=attempt)
-            raise _Retryable(error, _retry_after(response))
+            raise Retryable(error, retry_after(response))
         if status >= 400:
             raise EmbeddingResponseError(
                 f"The embedding service at {self.base_url} rejected the request with "
-                f"HTTP {status}: {_excerpt(response.text)}",
+                f"HTTP {status}: {excerpt(response.text)}",
                 status_code=status,
                 attempts=attempt,
             )
@@ -180,7 +144,7 @@ class OpenAIEmbeddingProvider:
         except (ValueError, KeyError, TypeError) as exc:
             raise EmbeddingResponseError(
                 f"The embedding service at {self.base_url} returned an unexpected body "
-                f"({exc}): {_excerpt(response.text)}",
+                f"({exc}): {excerpt(response.text)}",
                 status_code=status,
                 attempts=attempt,
             ) from exc
@@ -210,32 +174,3 @@ class OpenAIEmbeddingProvider:
                     attempts=attempts,
                 )
         return vectors
-
-    def _delay(self, attempt: int, hint: float | None) -> float:
-        if hint is not None:
-            return min(max(hint, 0.0), self.backoff_max)
-        exponential = self.backoff_base * 2.0 ** (attempt - 1)
-        # Jitter spreads out workers that all failed at the same moment.
-        jitter = random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not security
-        return min(exponential * jitter, self.backoff_max)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _excerpt(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,30 @@
+"""Permission-scoped reads of conversations."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from apps.chat.models import ChatConversation, ChatMessage
+from apps.users.models import User
+from launch.permissions import objects_visible_to
+
+
+def conversation_list(
+    *, user: User | AnonymousUser, project_id: uuid.UUID | None = None
+) -> QuerySet[ChatConversation]:
+    """Conversations `user` may view (their own; every one for a superuser), newest first."""
+    conversations = objects_visible_to(user, ChatConversation.objects.all())
+    if project_id is not None:
+        conversations = conversations.filter(project_id=project_id)
+    return conversations.order_by("-updated_at", "id")
+
+
+def conversation_with_messages() -> QuerySet[ChatConversation]:
+    """Conversations with their messages and references prefetched (three queries)."""
+    messages = ChatMessage.objects.order_by("created_at", "id").prefetch_related(
+        "document_references"
+    )
+    return ChatConversation.objects.prefetch_related(Prefetch("messages", queryset=messages))

@@ -1,0 +1,222 @@
+"""The chat API, on upstream's paths and operation ids (see `urls.py` for the routes)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.db import connection
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.chat import services
+from apps.chat.errors import api_error
+from apps.chat.models import ChatConversation
+from apps.chat.selectors import conversation_list, conversation_with_messages
+from apps.chat.serializers import (
+    ChatConversationDetailSerializer,
+    ChatConversationSerializer,
+    ChatConversationTitleSerializer,
+    ChatMessageCreateSerializer,
+    ChatMessageSerializer,
+)
+from apps.chat.streaming import ModelStream, answer_events
+from apps.users.models import User
+from launch.ai.llm import LLMError, get_chat_model
+from launch.api.pagination import SkipLimitPagination, skip_limit
+from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
+
+BARE_LIST = (
+    "Answers a bare JSON array, as upstream does, not the `{data, count}` envelope of "
+    "other lists; `skip` and `limit` bound it. Newest activity first."
+)
+FAILURES = {
+    429: OpenApiResponse(description="The model service is rate limiting (with Retry-After)."),
+    502: OpenApiResponse(description="The model failed; the user message is kept."),
+    504: OpenApiResponse(description="The model did not answer in time; the message is kept."),
+}
+PAGE_PARAMETERS = SkipLimitPagination().get_schema_operation_parameters(None)
+SKIP_LIMIT = [
+    OpenApiParameter(p["name"], OpenApiTypes.INT, OpenApiParameter.QUERY, required=False)
+    for p in PAGE_PARAMETERS
+]
+
+
+class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
+    """Conversations are private: object grants go to the creator only, and there is no
+    share route. Posting a message, renaming and titling need object `change`."""
+
+    queryset = ChatConversation.objects.all()
+    serializer_class = ChatConversationSerializer
+    pagination_class = None
+    filter_backends = LaunchGenericViewSet.filter_backends[:1]  # grants only; no ?search=
+    lookup_url_kwarg = "conversation_id"
+
+    def get_queryset(self) -> Any:
+        if self.action == "retrieve":
+            return conversation_with_messages()
+        return super().get_queryset()
+
+    def _bounded(self, conversations: Any) -> Response:
+        skip, limit = skip_limit(self.request)
+        page = conversations[skip : skip + limit]
+        return Response(ChatConversationSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="chat-get_user_conversations",
+        summary="Your conversations",
+        description=BARE_LIST,
+        parameters=SKIP_LIMIT,
+        responses=ChatConversationSerializer(many=True),
+    )
+    def list(self, request: Request) -> Response:
+        return self._bounded(conversation_list(user=cast(User, request.user)))
+
+    @extend_schema(
+        operation_id="chat-get_project_conversations",
+        summary="Your conversations on a project",
+        description=BARE_LIST + " 404 when you may not view the project.",
+        parameters=[
+            OpenApiParameter(
+                "conversation_id",
+                OpenApiTypes.UUID,
+                OpenApiParameter.PATH,
+                description="The **project** id (upstream's path shape).",
+            ),
+            *SKIP_LIMIT,
+        ],
+        responses=ChatConversationSerializer(many=True),
+    )
+    def project_conversations(self, request: Request, conversation_id: str) -> Response:
+        user = cast(User, request.user)
+        project = services.visible_project(user=user, project_id=conversation_id)
+        return self._bounded(conversation_list(user=user, project_id=project.pk))
+
+    @extend_schema(
+        operation_id="chat-create_conversation",
+        summary="Start a conversation",
+        description="404 when `project_id` names a project you may not view.",
+        responses={201: ChatConversationSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = ChatConversationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversation = services.conversation_create(
+            user=cast(User, request.user), **serializer.validated_data
+        )
+        return Response(
+            ChatConversationSerializer(conversation).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        operation_id="chat-get_conversation",
+        summary="A conversation with its messages and their references",
+        responses=ChatConversationDetailSerializer,
+    )
+    def retrieve(self, request: Request, conversation_id: str) -> Response:
+        return Response(ChatConversationDetailSerializer(self.get_object()).data)
+
+    @extend_schema(operation_id="chat-delete_conversation", summary="Delete a conversation")
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.conversation_delete(conversation=instance)
+
+    @extend_schema(
+        operation_id="chat-update_conversation_title",
+        summary="Rename a conversation",
+        description="`title` as a query parameter (upstream) or in a JSON body. A title set "
+        "here is never replaced by `generate-title`.",
+        parameters=[OpenApiParameter("title", OpenApiTypes.STR, required=False)],
+        request=ChatConversationTitleSerializer,
+        responses=ChatConversationSerializer,
+    )
+    def title(self, request: Request, conversation_id: str) -> Response:
+        data = request.data if "title" in request.data else request.query_params
+        serializer = ChatConversationTitleSerializer(data={"title": data.get("title")})
+        serializer.is_valid(raise_exception=True)
+        conversation = services.conversation_rename(
+            conversation=self.get_object(), title=serializer.validated_data["title"]
+        )
+        return Response(ChatConversationSerializer(conversation).data)
+
+    @extend_schema(
+        operation_id="chat-generate_conversation_title",
+        summary="Name the conversation from its first exchange, in the background",
+        description="Returns the conversation with `title_generation_task_id` to poll.",
+        request=None,
+        responses=ChatConversationSerializer,
+    )
+    def generate_title(self, request: Request, conversation_id: str) -> Response:
+        conversation = services.conversation_request_title(conversation=self.get_object())
+        return Response(ChatConversationSerializer(conversation).data)
+
+    @extend_schema(
+        operation_id="chat-create_message",
+        summary="Ask: your message in, the assistant's answer (with references) out",
+        request=ChatMessageCreateSerializer,
+        responses={201: ChatMessageSerializer, **FAILURES},
+    )
+    def messages(self, request: Request, conversation_id: str) -> Response:
+        plan = self._ask(request)
+        try:
+            answer = services.answer_generate(plan=plan)
+        except LLMError as error:
+            raise api_error(error) from error
+        return Response(ChatMessageSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="chat-stream_message",
+        summary="Ask, with the answer streamed as server-sent events",
+        description="`text/event-stream`: one `references` event, `delta` events "
+        "(`{text}`), then `done` with the saved message, or `error` (`{status, detail}`) "
+        "when the model fails mid-answer, in which case nothing is saved. Failures before "
+        "the first token answer 429/502/504 like the non-streaming route.",
+        request=ChatMessageCreateSerializer,
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR),
+            **FAILURES,
+        },
+    )
+    def stream(self, request: Request, conversation_id: str) -> StreamingHttpResponse:
+        plan = self._ask(request)
+        if not connection.in_atomic_block:
+            connection.close()  # nothing is read or written until the final save
+        model = get_chat_model()
+        stream = ModelStream(
+            model.stream(
+                plan.prompt.messages,
+                max_tokens=plan.max_tokens,
+                temperature=plan.temperature,
+                passages=plan.prompt.passages,
+            )
+        )
+        first = stream.get()
+        if isinstance(first, LLMError):
+            raise api_error(first) from first
+        if isinstance(first, BaseException):
+            raise first
+        response = StreamingHttpResponse(
+            answer_events(plan, stream, cast(Any, first)), content_type="text/event-stream"
+        )
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx would otherwise buffer the stream
+        return response
+
+    def _ask(self, request: Request) -> services.AnswerPlan:
+        conversation = self.get_object()
+        serializer = ChatMessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _, plan = services.message_ask(
+            conversation=conversation,
+            user=cast(User, request.user),
+            content=data["content"],
+            use_documents=data["use_documents"],
+            document_ids=data["document_ids"],
+        )
+        return plan

@@ -1,0 +1,148 @@
+"""Chat-model providers behind one interface, chosen by settings.
+
+Settings (all optional; read with defaults):
+
+- ``LLM_PROVIDER``: ``"extractive"`` (default, offline: quotes the best passages, no
+  model) or ``"openai"`` (any OpenAI-compatible ``/v1/chat/completions``).
+- ``LLM_BASE_URL``, ``LLM_API_KEY``, ``LLM_MODEL``: the OpenAI-compatible endpoint.
+- ``LLM_TIMEOUT`` (seconds, default 60; also the longest pause allowed mid-stream),
+  ``LLM_MAX_RETRIES`` (retries after the first attempt on 429/5xx, default 2).
+- ``LLM_CONTEXT_TOKENS`` (the model's context window, default 8192) and
+  ``LLM_MAX_ANSWER_TOKENS`` (the answer's budget, default 1024): the prompt builder
+  keeps the prompt within their difference.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ImproperlyConfigured
+
+from launch.ai._settings import setting
+from launch.ai.llm.base import (
+    ChatModel,
+    ChatTurn,
+    Completion,
+    LLMError,
+    LLMRateLimited,
+    LLMResponseError,
+    LLMTimeout,
+    LLMUnavailable,
+    Passage,
+    StreamDone,
+    StreamEvent,
+    TextDelta,
+)
+from launch.ai.llm.extractive import ExtractiveChatModel
+from launch.ai.llm.openai_compat import OpenAIChatModel
+
+__all__ = [
+    "ChatModel",
+    "ChatTurn",
+    "Completion",
+    "ExtractiveChatModel",
+    "LLMConfig",
+    "LLMError",
+    "LLMRateLimited",
+    "LLMResponseError",
+    "LLMTimeout",
+    "LLMUnavailable",
+    "OpenAIChatModel",
+    "Passage",
+    "StreamDone",
+    "StreamEvent",
+    "TextDelta",
+    "build_chat_model",
+    "get_chat_model",
+    "reset_chat_model",
+]
+
+PROVIDERS = ("extractive", "openai")
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Everything that selects and configures a chat model; hashable, so it keys the cache."""
+
+    provider: str = "extractive"
+    model: str = ""
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
+    timeout: float = 60.0
+    max_retries: int = 2
+    context_tokens: int = 8192
+    max_answer_tokens: int = 1024
+
+    @classmethod
+    def from_settings(cls) -> LLMConfig:
+        return cls(
+            provider=str(setting("LLM_PROVIDER", cls.provider) or cls.provider),
+            model=str(setting("LLM_MODEL", cls.model) or ""),
+            base_url=str(setting("LLM_BASE_URL", cls.base_url) or ""),
+            api_key=str(setting("LLM_API_KEY", cls.api_key) or ""),
+            timeout=float(setting("LLM_TIMEOUT", cls.timeout)),
+            max_retries=int(setting("LLM_MAX_RETRIES", cls.max_retries)),
+            context_tokens=int(setting("LLM_CONTEXT_TOKENS", cls.context_tokens)),
+            max_answer_tokens=int(setting("LLM_MAX_ANSWER_TOKENS", cls.max_answer_tokens)),
+        )
+
+
+def build_chat_model(config: LLMConfig) -> ChatModel:
+    """Create a new chat model for ``config``; raises ImproperlyConfigured naming the setting."""
+    name = config.provider.strip().lower()
+    if name == "extractive":
+        return ExtractiveChatModel()
+    if name == "openai":
+        if not config.base_url:
+            raise ImproperlyConfigured("LLM_BASE_URL is required when LLM_PROVIDER='openai'")
+        if not config.model:
+            raise ImproperlyConfigured("LLM_MODEL is required when LLM_PROVIDER='openai'")
+        return OpenAIChatModel(
+            base_url=config.base_url,
+            model=config.model,
+            api_key=config.api_key or None,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+        )
+    raise ImproperlyConfigured(
+        f"LLM_PROVIDER={config.provider!r} is not supported; choose one of {', '.join(PROVIDERS)}"
+    )
+
+
+class _ModelCache:
+    """One chat model per process, rebuilt when the configuration changes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entry: tuple[LLMConfig, ChatModel] | None = None
+
+
+_cache = _ModelCache()
+
+
+def get_chat_model() -> ChatModel:
+    """The process-wide chat model for the current settings (rebuilt when they change)."""
+    config = LLMConfig.from_settings()
+    with _cache.lock:
+        if _cache.entry is not None and _cache.entry[0] == config:
+            return _cache.entry[1]
+        model = build_chat_model(config)
+        if _cache.entry is not None:
+            _close(_cache.entry[1])
+        _cache.entry = (config, model)
+        return model
+
+
+def reset_chat_model() -> None:
+    """Forget the cached chat model (tests; after changing settings by hand)."""
+    with _cache.lock:
+        if _cache.entry is not None:
+            _close(_cache.entry[1])
+        _cache.entry = None
+
+
+def _close(model: ChatModel) -> None:
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()

@@ -1,0 +1,101 @@
+"""Conversation routes: shapes, bare-array lists, titles by hand and by task."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.chat import services
+from apps.chat.models import ChatConversation
+from apps.chat.tasks import conversation_generate_title
+from tests.chat.conftest import conversation_url, start
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/chat/conversations"
+
+
+def test_create_returns_the_upstream_shape(client_for, member, project):
+    response = client_for(member).post(URL + "/", {"title": "Tides", "project_id": str(project.pk)})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["user_id"] == str(member.pk)
+    assert body["use_documents"] is True
+    assert body["auto_generated_title"] is False
+    assert body["title_generation_task_id"] is None
+    assert set(body) >= {"id", "title", "project_id", "created_at", "updated_at"}
+
+
+def test_lists_are_bare_arrays_bounded_by_skip_and_limit(client_for, member):
+    made = [start(member) for _ in range(3)]
+    client = client_for(member)
+    assert len(client.get(URL).json()) == 3
+    page = client.get(URL, {"skip": 1, "limit": 1}).json()
+    assert isinstance(page, list)
+    assert [row["id"] for row in page] == [str(made[1].pk)]  # newest activity first
+    assert client.get(URL, {"limit": 0}).status_code == 422
+
+
+def test_title_by_query_parameter_or_body_marks_it_hand_set(client_for, member, conversation):
+    client = client_for(member)
+    response = client.patch(conversation_url(conversation, "/title") + "?title=By%20query")
+    assert response.json()["title"] == "By query"
+    response = client.patch(conversation_url(conversation, "/title/"), {"title": "By body"})
+    assert response.json()["title"] == "By body"
+    conversation.refresh_from_db()
+    assert conversation.title_set_by_user is True
+    assert client.patch(conversation_url(conversation, "/title"), {"title": ""}).status_code == 422
+
+
+def test_delete_answers_a_message_and_removes_the_messages(client_for, member, conversation):
+    client = client_for(member)
+    client.post(conversation_url(conversation, "/messages"), {"content": "Hello"})
+    response = client.delete(conversation_url(conversation))
+    assert response.json() == {"message": "Conversation deleted successfully"}
+    assert not ChatConversation.objects.filter(pk=conversation.pk).exists()
+
+
+def test_generate_title_queues_the_task_and_returns_its_id(
+    client_for, member, conversation, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client_for(member).post(conversation_url(conversation, "/generate-title"))
+    assert response.status_code == 200
+    task_id = response.json()["title_generation_task_id"]
+    assert task_id
+    assert len(callbacks) == 1
+    conversation.refresh_from_db()
+    assert conversation.title_generation_task_id == task_id
+
+
+def test_the_extractive_title_is_the_first_question_shortened(client_for, member, conversation):
+    question = "When is high tide at the north pier during the spring equinox, roughly speaking?"
+    client_for(member).post(conversation_url(conversation, "/messages"), {"content": question})
+    title = conversation_generate_title(str(conversation.pk))
+    conversation.refresh_from_db()
+    assert conversation.title == title
+    assert title.startswith("When is high tide at the north pier")
+    assert len(title) <= services.conversations.TITLE_MAX_CHARS
+    assert conversation.auto_generated_title is True
+
+
+def test_the_openai_title_comes_from_the_model(client_for, member, conversation, llm):
+    client_for(member).post(conversation_url(conversation, "/messages"), {"content": "Tides?"})
+    llm.chat_reply = "Harbour tide timing\n"
+    assert conversation_generate_title(str(conversation.pk)) == "Harbour tide timing"
+    request = llm.requests_to("/chat/completions")[-1].body
+    assert "title" in request["messages"][0]["content"]
+    assert "user: Tides?" in request["messages"][1]["content"]
+
+
+def test_a_title_set_by_hand_is_never_overwritten(client_for, member, conversation):
+    client = client_for(member)
+    client.post(conversation_url(conversation, "/messages"), {"content": "Tides?"})
+    client.patch(conversation_url(conversation, "/title"), {"title": "Mine"})
+    assert conversation_generate_title(str(conversation.pk)) is None
+    conversation.refresh_from_db()
+    assert (conversation.title, conversation.auto_generated_title) == ("Mine", False)
+
+
+def test_the_task_returns_quietly_for_a_missing_or_empty_conversation(member):
+    assert conversation_generate_title("00000000-0000-0000-0000-000000000000") is None
+    assert conversation_generate_title(str(start(member).pk)) is None
