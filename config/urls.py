@@ -9,6 +9,9 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.rbac.urls")),
     path("", include("apps.tags.urls")),
     path("", include("apps.items.urls")),
+    path("", include("apps.projects.urls")),
+    path("", include("apps.chat.urls")),
+    path("", include("apps.operations.urls")),
     path("", include("launch.api.health_urls")),
     path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
 ]

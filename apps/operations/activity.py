@@ -1,0 +1,126 @@
+"""The activity log: django-auditlog wired to Launch.
+
+- Which models are tracked (`TRACKED`), registered lazily so apps that land later are
+  covered without touching this list again.
+- Who did it: the request's user, resolved when the entry is written, so users who
+  authenticated with a JWT inside DRF (after the middleware ran) are recorded too.
+- Which request: our `X-Request-ID` is auditlog's correlation id (`cid`).
+- Management commands and tasks have no request: `system_activity()` marks their entries
+  with `additional_data = {"source": ..., ...}` and an optional actor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from auditlog.context import set_extra_data
+from auditlog.middleware import AuditlogMiddleware
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.apps import apps
+from django.conf import settings
+from django.db.models.signals import post_delete
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from launch.middleware import request_id_var
+
+# On any tracked model, a change of these shows that it happened, never a value (nor a
+# part of it: auditlog's default mask keeps half of the string).
+SECRET_FIELDS = ("password", "api_key", "secret", "token")
+MASK = "[secret]"
+
+# app_label.model -> auditlog.register options.
+TRACKED: dict[str, dict[str, Any]] = {
+    "users.user": {"exclude_fields": ["last_login"], "m2m_fields": {"groups"}},
+    "auth.group": {"m2m_fields": {"permissions"}},
+    "rbac.roleprofile": {},
+    "items.item": {"m2m_fields": {"tags"}},
+    "tags.tag": {},
+    "projects.project": {},
+    # Progress counters change per batch while processing: noise, not activity.
+    "projects.document": {"exclude_fields": ["processed_chunks"]},
+    # Conversations, not their messages: message text is private and high-volume.
+    "chat.chatconversation": {},
+}
+
+# Successful requests to these paths count as usage on the control room (searches write
+# no row of their own; chat volume is counted from the messages themselves).
+USAGE_PATHS = {"search": re.compile(r"^/api/v1/(?:[^/]+/)*search/?$")}
+
+
+def register_tracked_models() -> list[str]:
+    """Register every tracked model whose app is installed; returns their labels."""
+    registered = []
+    for label, options in TRACKED.items():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue  # its app is not installed (yet)
+        if not auditlog.contains(model):
+            auditlog.register(
+                model,
+                mask_fields=list(SECRET_FIELDS),
+                mask_callable="apps.operations.activity.mask_secret",
+                **options,
+            )
+        registered.append(label)
+    # After auditlog's own post_delete receiver, so it also clears the entry that records
+    # this very deletion.
+    post_delete.connect(
+        _forget_deleted_actor, sender=settings.AUTH_USER_MODEL, dispatch_uid="activity-actor"
+    )
+    return registered
+
+
+def _forget_deleted_actor(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A user who deleted themselves is the actor of entries written after the database
+    set their other entries' actor to NULL; clear those too. `actor_email` keeps who."""
+    LogEntry.objects.filter(actor_id=instance.pk).update(actor=None)
+
+
+def mask_secret(value: str) -> str:
+    return MASK
+
+
+def current_request_id() -> str | None:
+    """AUDITLOG_CID_GETTER: the id RequestIdMiddleware set (None outside a request)."""
+    return request_id_var.get() or None
+
+
+def _request_actor(request: HttpRequest) -> Any:
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+class ActivityMiddleware(AuditlogMiddleware):
+    """auditlog's middleware, with the actor read when an entry is saved rather than
+    when the request enters: DRF authenticates JWTs inside the view and then stores the
+    user on the Django request. Also counts search and chat requests for the dashboard."""
+
+    @staticmethod
+    def _get_actor(request: HttpRequest) -> Any:
+        return SimpleLazyObject(lambda: _request_actor(request))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = super().__call__(request)
+        if request.method in {"GET", "POST"} and 200 <= response.status_code < 300:
+            for name, pattern in USAGE_PATHS.items():
+                if pattern.match(request.path):
+                    from apps.operations.services import usage_record
+
+                    usage_record(name=name)
+        return response
+
+
+@contextmanager
+def system_activity(source: str, name: str, actor: Any = None) -> Iterator[None]:
+    """Attribute entries written inside the block to a command or task (`source` is
+    "command" or "task") and, when there is one, to the user who ran it."""
+    with set_extra_data(
+        context_data={"actor": actor, "additional_data": {"source": source, source: name}}
+    ):
+        yield

@@ -1,0 +1,131 @@
+"""The admin as a control room: the index with live numbers, and actions that call
+services (assign a role, re-run a failed task). The activity log is read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django_celery_results.admin import TaskResultAdmin
+from django_celery_results.models import TaskResult
+
+from apps.operations import services
+from apps.operations.models import PeriodicRun, UsageCounter
+from apps.operations.selectors import control_room
+from apps.rbac.services import role_add_member
+from apps.users.admin import UserAdmin
+from apps.users.models import User
+
+_default_index = admin.site.index
+
+
+def control_room_index(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+    """The default admin index plus the cards `templates/admin/index.html` renders."""
+    context = {"control_room": control_room(user=request.user), **(extra_context or {})}  # type: ignore[arg-type]
+    return _default_index(request, extra_context=context)
+
+
+admin.site.index = control_room_index  # type: ignore[method-assign]
+
+
+class AssignRoleForm(forms.Form):
+    role = forms.ModelChoiceField(queryset=Group.objects.order_by("name"))
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class OperationsUserAdmin(UserAdmin):
+    actions = [*UserAdmin.actions, "assign_role"]
+
+    def has_assign_role_permission(self, request: HttpRequest) -> bool:
+        # Changing users and managing roles: either alone must not hand out roles.
+        return bool(
+            self.has_change_permission(request) and request.user.has_perm("auth.change_group")
+        )
+
+    @admin.action(description="Assign a role to selected users…", permissions=["assign_role"])
+    def assign_role(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        form = AssignRoleForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            role = form.cleaned_data["role"]
+            for user in queryset:
+                role_add_member(role=role, user=user)
+            self.message_user(
+                request,
+                f"Role {role.name} assigned to {queryset.count()} user(s).",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Assign a role",
+            "form": form,
+            "queryset": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/operations/assign_role.html", context)
+
+
+admin.site.unregister(TaskResult)
+
+
+@admin.register(TaskResult)
+class OperationsTaskResultAdmin(TaskResultAdmin):
+    actions = ["rerun"]
+
+    @admin.action(description="Re-run selected failed tasks", permissions=["change"])
+    def rerun(self, request: HttpRequest, queryset: QuerySet[TaskResult]) -> None:
+        sent, skipped = 0, 0
+        for result in queryset:
+            if result.status != "FAILURE":
+                skipped += 1
+                continue
+            try:
+                services.task_rerun(result=result)
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            sent += 1
+        note = f" ({skipped} not failed, left alone)" if skipped else ""
+        self.message_user(request, f"{sent} task(s) sent again{note}.", messages.SUCCESS)
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class ActivityAdmin(LogEntryAdmin):
+    # auditlog's defaults search first_name/last_name, which Launch's user has not.
+    search_fields = ["object_repr", "object_pk", "changes", "actor__email", "cid"]
+    list_filter = [*LogEntryAdmin.list_filter, "content_type__app_label"]
+
+
+@admin.register(PeriodicRun)
+class PeriodicRunAdmin(admin.ModelAdmin):
+    list_display = ["task", "period_start", "started_at", "summary"]
+    list_filter = ["task"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UsageCounter)
+class UsageCounterAdmin(PeriodicRunAdmin):
+    list_display = ["day", "name", "count"]
+    list_filter = ["name"]
+    date_hierarchy = "day"

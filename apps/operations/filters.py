@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from auditlog.models import LogEntry
+from django.core.validators import RegexValidator
+from django.db.models import QuerySet
+
+
+class ActivityFilter(django_filters.FilterSet):
+    actor_id = django_filters.UUIDFilter(field_name="actor_id")
+    object_type = django_filters.CharFilter(
+        method="filter_object_type",
+        validators=[RegexValidator(r"^\w+\.\w+$", "Use app_label.model, e.g. items.item.")],
+        help_text="app_label.model, e.g. items.item",
+    )
+    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+
+    class Meta:
+        model = LogEntry
+        fields = ["actor_id", "object_type", "since", "until"]
+
+    def filter_object_type(
+        self, queryset: QuerySet[LogEntry], name: str, value: Any
+    ) -> QuerySet[LogEntry]:
+        app_label, model = str(value).lower().split(".", 1)
+        return queryset.filter(content_type__app_label=app_label, content_type__model=model)

@@ -1,0 +1,177 @@
+"""Reads for the control room and the activity API.
+
+The control room shows a card only to staff whose permissions let them view what it
+counts, and counts models of apps that may not be installed yet (projects, chat) through
+lazy look-ups, so their numbers appear as soon as those apps land.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from auditlog.models import LogEntry
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Model, QuerySet, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from apps.operations.models import UsageCounter
+from apps.users.models import User
+
+FAILED = "failed"
+
+
+@dataclass
+class Stat:
+    label: str
+    value: int
+    url: str = ""
+    alert: bool = False
+
+
+@dataclass
+class Card:
+    title: str
+    stats: list[Stat] = field(default_factory=list)
+
+
+def _model(label: str) -> type[Model] | None:
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _may_view(user: User, model: type[Model]) -> bool:
+    opts = model._meta
+    return bool(user.has_perm(f"{opts.app_label}.view_{opts.model_name}"))
+
+
+def _has_field(model: type[Model], name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def changelist_url(model: type[Model], query: str = "") -> str:
+    opts = model._meta
+    try:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    except NoReverseMatch:  # not registered in the admin
+        return ""
+    return f"{url}?{query}" if query else url
+
+
+def _users(now: datetime) -> Card:
+    active = User.objects.filter(is_active=True).count()
+    week_ago = now - timedelta(days=7)
+    new = User.objects.filter(date_joined__gte=week_ago).count()
+    since = week_ago.date().isoformat()
+    return Card(
+        "Users",
+        [
+            Stat("active", active, changelist_url(User, "is_active__exact=1")),
+            Stat("new this week", new, changelist_url(User, f"date_joined__gte={since}")),
+        ],
+    )
+
+
+def _projects(project: type[Model]) -> Card:
+    count = project._default_manager.count()
+    return Card("Projects", [Stat("projects", count, changelist_url(project))])
+
+
+def _documents(document: type[Model]) -> Card:
+    if not _has_field(document, "status"):
+        count = document._default_manager.count()
+        return Card("Documents", [Stat("documents", count, changelist_url(document))])
+    rows = document._default_manager.values("status").annotate(n=Count("pk")).order_by("status")
+    stats = [
+        Stat(
+            str(row["status"]),
+            int(row["n"]),
+            changelist_url(document, f"status__exact={row['status']}"),
+            alert=row["status"] == FAILED and row["n"] > 0,
+        )
+        for row in rows
+    ]
+    if not any(stat.label == FAILED for stat in stats):
+        stats.append(Stat(FAILED, 0, changelist_url(document, f"status__exact={FAILED}")))
+    return Card("Documents by status", stats)
+
+
+def _tasks(now: datetime) -> Card:
+    since = now - timedelta(hours=24)
+    failed = TaskResult.objects.filter(status="FAILURE", date_done__gte=since).count()
+    query = f"status__exact=FAILURE&date_done__gte={since.isoformat(timespec='seconds')}"
+    return Card(
+        "Tasks",
+        [
+            Stat("failed in the last 24 h", failed, changelist_url(TaskResult, query), failed > 0),
+            Stat(
+                "all failed",
+                TaskResult.objects.filter(status="FAILURE").count(),
+                changelist_url(TaskResult, "status__exact=FAILURE"),
+            ),
+        ],
+    )
+
+
+def _chat_messages(since: datetime) -> int | None:
+    message = _model("chat.ChatMessage")
+    if message is None or not _has_field(message, "created_at"):
+        return None
+    return message._default_manager.filter(created_at__gte=since).count()
+
+
+def _volume(now: datetime) -> Card:
+    week_ago = now - timedelta(days=7)
+    searches = UsageCounter.objects.filter(name="search")
+    stats = [
+        Stat(
+            "searches today",
+            int(searches.filter(day=timezone.localdate()).aggregate(n=Sum("count"))["n"] or 0),
+        ),
+        Stat(
+            "searches in 7 days",
+            int(searches.filter(day__gt=week_ago.date()).aggregate(n=Sum("count"))["n"] or 0),
+        ),
+    ]
+    for label, since in (
+        ("chat messages in 24 h", now - timedelta(hours=24)),
+        ("chat messages in 7 days", week_ago),
+    ):
+        count = _chat_messages(since)
+        if count is not None:
+            stats.append(Stat(label, count))
+    activity = LogEntry.objects.filter(timestamp__gte=now - timedelta(hours=24)).count()
+    stats.append(Stat("changes in 24 h", activity, changelist_url(LogEntry)))
+    return Card("Volume", stats)
+
+
+def control_room(*, user: User) -> list[Card]:
+    """The control-room cards `user` may see, with live numbers."""
+    now = timezone.now()
+    cards = []
+    if _may_view(user, User):
+        cards.append(_users(now))
+    project, document = _model("projects.Project"), _model("projects.Document")
+    if project is not None and _may_view(user, project):
+        cards.append(_projects(project))
+    if document is not None and _may_view(user, document):
+        cards.append(_documents(document))
+    if _may_view(user, TaskResult):
+        cards.append(_tasks(now))
+    if _may_view(user, LogEntry):
+        cards.append(_volume(now))
+    return cards
+
+
+def activity_list() -> QuerySet[LogEntry]:
+    """Activity entries, newest first (the API restricts it to superusers)."""
+    return LogEntry.objects.select_related("content_type").order_by("-timestamp", "-pk")
