@@ -104,3 +104,9 @@ def project_capacity(project: Project) -> Capacity:
         is_near_limit=total >= NEAR_LIMIT_RATIO * limit,
         is_over_limit=total > limit,
     )
+
+
+def referenced_file_names() -> QuerySet[Document, str]:
+    """Storage names of every document's file: what the orphaned-file cleanup of the
+    operations app must keep."""
+    return Document.objects.exclude(file="").values_list("file", flat=True)

@@ -18,6 +18,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from apps.operations import services, tasks
 from apps.operations.locks import period_start
 from apps.operations.models import PeriodicRun
+from apps.projects.models import Document
+from apps.projects.services import project_create
 
 pytestmark = pytest.mark.django_db
 
@@ -100,12 +102,16 @@ def stored(settings, tmp_path):
     return store
 
 
-def test_delete_orphan_files_spares_referenced_and_young_files(stored, monkeypatch):
+def test_delete_orphan_files_spares_referenced_and_young_files(stored, user):
     referenced = stored("documents/p/kept", age_minutes=120)
     orphan = stored("documents/p/orphan", age_minutes=120)
     young = stored("documents/p/uploading", age_minutes=5)
     outside = stored("avatars/old", age_minutes=120)
-    monkeypatch.setattr(services, "referenced_file_names", lambda: {referenced})
+    project = project_create(user=user, name="Files")
+    Document.objects.create(
+        project=project, filename="kept.txt", file=referenced, file_type="txt",
+        file_size=4, sha256="0" * 64, status=Document.Status.COMPLETED,
+    )  # fmt: skip
 
     assert tasks.delete_orphan_files() == {"deleted": 1}
     assert not default_storage.exists(orphan)
