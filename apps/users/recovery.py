@@ -77,21 +77,30 @@ def reset_email(user: User) -> Email:
 
 
 def password_recovery_request(*, email: str) -> None:
-    """Email a reset link if `email` belongs to an active user; do nothing visible
-    otherwise. The email is rendered either way (for a throwaway user when there is no
-    account), so the request costs about the same whether or not the account exists.
+    """Queue the recovery email for `email`, whether or not an account has it.
 
-    Side effects: sends one email."""
-    address = normalize_email(email)
-    user = User.objects.filter(email=address, is_active=True).first()
-    message = reset_email(user or User(email=address, password=""))
+    The request does the same work either way (one queued message, no database read),
+    so neither the answer nor its timing tells whether the account exists; the worker
+    looks the account up (`password_recovery_send`). Side effects: enqueues one task."""
+    from apps.users.tasks import password_recovery_send
+
+    password_recovery_send.delay(normalize_email(email))
+
+
+def password_recovery_send(*, email: str) -> bool:
+    """Email a reset link if `email` belongs to an active user. Returns whether it sent.
+
+    Side effects: sends at most one email. An SMTP failure is logged, not retried: a
+    retry could send twice, and the user can simply ask again."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None:
-        return
+        return False
     try:
-        message.send()
+        reset_email(user).send()
     except OSError:
-        # An SMTP outage must not tell the caller that the account exists.
         logger.exception("could not send the password recovery email")
+        return False
+    return True
 
 
 @transaction.atomic

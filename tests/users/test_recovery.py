@@ -13,7 +13,7 @@ from apps.users import recovery
 from tests.conftest import PASSWORD
 from tests.users.conftest import assert_envelope, login
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_inline")]
 
 RESET = "/api/v1/reset-password/"
 NEW_PASSWORD = "a-brand-new-passphrase"
@@ -44,6 +44,7 @@ def test_recovery_sends_html_and_text_email_with_frontend_link(api, user, settin
     assert token_from(message) in html
 
 
+@pytest.mark.promise(4)
 def test_recovery_answers_the_same_for_unknown_and_inactive(api, user, make_user):
     inactive = make_user(is_active=False)
     answers = [recover(api, email) for email in (user.email, "ghost@example.com", inactive.email)]
@@ -132,3 +133,23 @@ def test_recovery_html_content_errors(api, superuser, user, client_for):
     assert_envelope(client_for(user).post(url + user.email), 403)
     assert_envelope(api.post(url + user.email), 401)
     assert_envelope(client_for(superuser).post(url + "ghost@example.com"), 404)
+
+
+@pytest.mark.promise(5)
+def test_recovery_email_task_is_at_most_once():
+    """Acknowledged on receipt and never retried: a worker that dies mid-send, or a
+    redelivered message, cannot email the same link twice (the user can ask again)."""
+    from apps.users.tasks import password_recovery_send
+
+    assert password_recovery_send.acks_late is False
+    assert not getattr(password_recovery_send, "autoretry_for", ())
+
+
+def test_recovery_email_goes_out_from_the_worker_not_the_request(api, user, monkeypatch):
+    from apps.users.tasks import password_recovery_send
+
+    queued: list[str] = []
+    monkeypatch.setattr(password_recovery_send, "delay", queued.append)
+    assert recover(api, user.email.upper()).status_code == 200
+    assert queued == [user.email]
+    assert mail.outbox == []  # nothing sent while the client waited
