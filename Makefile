@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format types migrations check-deploy clean-data help
+.PHONY: run test lint format types check-deploy reliability clean-data help
 
 help:
 	@echo "make run    - set up and serve API, admin, Celery worker and beat on 127.0.0.1:$${PORT:-8000}"
@@ -49,6 +49,10 @@ types: $(STAMP)
 check-deploy: $(STAMP)
 	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m launch.embedded_db url)} \
 		ALLOWED_HOSTS=example.com $(PY) manage.py check --deploy --fail-level WARNING --settings=config.settings.base
+
+# Runs the tests marked @pytest.mark.promise and rewrites docs/reliability.md from them.
+reliability: $(STAMP)
+	$(PY) -m tests.support.reliability_report
 
 clean-data:
 	$(PY) -m launch.embedded_db stop

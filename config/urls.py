@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from launch.api.views import api_not_found
 
@@ -13,7 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.chat.urls")),
     path("", include("apps.operations.urls")),
     path("", include("launch.api.health_urls")),
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
 ]
 
 urlpatterns = [

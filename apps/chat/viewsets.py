@@ -25,6 +25,7 @@ from apps.chat.serializers import (
 )
 from apps.chat.streaming import ModelStream, answer_events
 from apps.users.models import User
+from apps.users.serializers import MessageSerializer
 from launch.ai.llm import LLMError, get_chat_model
 from launch.api.pagination import SkipLimitPagination, skip_limit
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
@@ -33,6 +34,15 @@ BARE_LIST = (
     "Answers a bare JSON array, as upstream does, not the `{data, count}` envelope of "
     "other lists; `skip` and `limit` bound it. Newest activity first."
 )
+# OpenAPI 3.1 has a `text/event-stream` schema describe one event, not the whole body.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["references", "delta", "done", "error"]},
+        "data": {"type": "string", "description": "The event's JSON payload."},
+    },
+    "required": ["event", "data"],
+}
 FAILURES = {
     429: OpenApiResponse(description="The model service is rate limiting (with Retry-After)."),
     502: OpenApiResponse(description="The model failed; the user message is kept."),
@@ -99,7 +109,10 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         operation_id="chat-create_conversation",
         summary="Start a conversation",
         description="404 when `project_id` names a project you may not view.",
-        responses={201: ChatConversationSerializer},
+        responses={
+            201: ChatConversationSerializer,
+            404: OpenApiResponse(description="`project_id` names a project you may not view."),
+        },
     )
     def create(self, request: Request) -> Response:
         serializer = ChatConversationSerializer(data=request.data)
@@ -119,7 +132,11 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
     def retrieve(self, request: Request, conversation_id: str) -> Response:
         return Response(ChatConversationDetailSerializer(self.get_object()).data)
 
-    @extend_schema(operation_id="chat-delete_conversation", summary="Delete a conversation")
+    @extend_schema(
+        operation_id="chat-delete_conversation",
+        summary="Delete a conversation",
+        responses={200: MessageSerializer},
+    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().destroy(request, *args, **kwargs)
 
@@ -178,7 +195,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         "the first token answer 429/502/504 like the non-streaming route.",
         request=ChatMessageCreateSerializer,
         responses={
-            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR),
+            (200, "text/event-stream"): OpenApiResponse(SSE_EVENT),
             **FAILURES,
         },
     )

@@ -11,6 +11,7 @@ from apps.items.models import Item
 from apps.items.serializers import ItemSerializer
 from apps.items.services import item_create, item_delete, item_update
 from apps.users.models import User
+from apps.users.serializers import MessageSerializer
 from launch.api.sharing import ShareableMixin, shares_schema
 from launch.api.viewsets import LaunchModelViewSet
 
@@ -25,7 +26,7 @@ from launch.api.viewsets import LaunchModelViewSet
         request=ItemSerializer(partial=True),
     ),
     partial_update=extend_schema(operation_id="items-patch_item"),
-    destroy=extend_schema(operation_id="items-delete_item"),
+    destroy=extend_schema(operation_id="items-delete_item", responses={200: MessageSerializer}),
     shares=shares_schema("items", "item"),
 )
 class ItemViewSet(ShareableMixin, LaunchModelViewSet):

@@ -225,7 +225,10 @@ class SearchView(APIView):
     @extend_schema(
         operation_id="search-search_documents",
         request=SearchRequestSerializer,
-        responses=SearchResultsSerializer,
+        responses={
+            200: SearchResultsSerializer,
+            404: OpenApiResponse(description="A project in `project_ids` you may not view."),
+        },
         summary="Search the documents of the projects you may view",
     )
     def post(self, request: Request) -> Response:

@@ -46,7 +46,9 @@ class PermissionViewSet(mixins.ListModelMixin, LaunchGenericViewSet):
     retrieve=extend_schema(operation_id="roles-read_role"),
     partial_update=extend_schema(operation_id="roles-update_role"),
     destroy=extend_schema(
-        operation_id="roles-delete_role", summary="Delete a role (409 for the default role)"
+        operation_id="roles-delete_role",
+        summary="Delete a role (409 for the default role)",
+        responses={200: MessageSerializer},
     ),
 )
 class RoleViewSet(LaunchModelViewSet):

@@ -9,6 +9,7 @@ from apps.tags.models import Tag
 from apps.tags.serializers import TagSerializer
 from apps.tags.services import tag_create, tag_delete, tag_update
 from apps.users.models import User
+from apps.users.serializers import MessageSerializer
 from launch.api.sharing import ShareableMixin, shares_schema
 from launch.api.viewsets import LaunchModelViewSet
 
@@ -19,7 +20,7 @@ from launch.api.viewsets import LaunchModelViewSet
     retrieve=extend_schema(operation_id="tags-read_tag"),
     update=extend_schema(operation_id="tags-update_tag"),
     partial_update=extend_schema(operation_id="tags-patch_tag"),
-    destroy=extend_schema(operation_id="tags-delete_tag"),
+    destroy=extend_schema(operation_id="tags-delete_tag", responses={200: MessageSerializer}),
     shares=shares_schema("tags", "tag"),
 )
 class TagViewSet(ShareableMixin, LaunchModelViewSet):

@@ -63,6 +63,7 @@ def test_the_answer_stores_references_to_real_chunks_and_provenance(
     assert reference["relevance_score"] > 0
 
 
+@pytest.mark.promise(2)
 def test_only_passages_of_projects_the_user_may_view_reach_the_model(
     client_for, member, stranger, tides, prompt_of
 ):
@@ -79,6 +80,7 @@ def test_only_passages_of_projects_the_user_may_view_reach_the_model(
     assert "night porter" not in system
 
 
+@pytest.mark.promise(2)
 def test_a_revoked_share_retrieves_nothing_on_the_next_message(
     client_for, stranger, tides, prompt_of
 ):

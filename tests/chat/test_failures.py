@@ -7,7 +7,7 @@ import pytest
 from apps.chat.models import ChatMessage
 from tests.chat.conftest import conversation_url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.promise(4)]
 
 
 def roles_saved(conversation):
@@ -68,6 +68,7 @@ def test_other_model_failures_are_502(post, conversation, llm, fault):
     assert roles_saved(conversation) == ["user"]
 
 
+@pytest.mark.promise(5)
 def test_a_transient_failure_is_retried_and_answered(post, conversation, llm):
     llm.fail_next(503)
     response = post("/messages")

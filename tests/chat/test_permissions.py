@@ -32,6 +32,7 @@ def call(client, conversation, route):
     return getattr(client, method)(url, body or {})
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("route", ROUTES)
 def test_anonymous_gets_401(api, conversation, route):
     assert call(api, conversation, route).status_code == 401
@@ -43,6 +44,7 @@ def test_a_user_without_a_role_gets_403(client_for, roleless, route):
     assert call(client_for(roleless), conversation, route).status_code == 403
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("route", ON_CONVERSATION)
 def test_a_stranger_gets_404_and_changes_nothing(client_for, stranger, conversation, route):
     response = call(client_for(stranger), conversation, route)
@@ -52,6 +54,7 @@ def test_a_stranger_gets_404_and_changes_nothing(client_for, stranger, conversat
     assert not conversation.messages.exists()
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("route", ON_CONVERSATION)
 def test_sharing_the_project_does_not_share_the_conversation(
     client_for, stranger, conversation, route
@@ -73,6 +76,7 @@ def test_owner_and_superuser_may_use_every_route(client_for, member, superuser, 
         assert response.status_code == expected, (user, response.content[:200])
 
 
+@pytest.mark.promise(2)
 def test_lists_hold_only_your_own_conversations(client_for, member, stranger, superuser, project):
     mine = start(member, project)
     theirs = start(stranger)
@@ -82,6 +86,7 @@ def test_lists_hold_only_your_own_conversations(client_for, member, stranger, su
     assert {row["id"] for row in everything} == {str(mine.pk), str(theirs.pk)}
 
 
+@pytest.mark.promise(2)
 def test_project_conversations_need_a_project_you_may_view(client_for, member, stranger, project):
     start(member, project)
     url = f"/api/v1/chat/conversations/{project.pk}"
@@ -92,6 +97,7 @@ def test_project_conversations_need_a_project_you_may_view(client_for, member, s
     assert len(client_for(member).get(url).json()) == 1
 
 
+@pytest.mark.promise(2)
 def test_creating_on_a_project_you_cannot_view_is_404(client_for, stranger, project):
     response = client_for(stranger).post(
         "/api/v1/chat/conversations", {"title": "Snoop", "project_id": str(project.pk)}

@@ -26,6 +26,7 @@ def item(member):
 # --- permission matrix ---------------------------------------------------------------
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize(
     ("method", "on_item"),
     [
@@ -61,6 +62,7 @@ def test_user_without_a_role_gets_403_on_every_route(client_for, roleless, item,
     assert response.status_code == 403
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_stranger_gets_404_on_another_users_item(client_for, stranger, item, method):
     response = getattr(client_for(stranger), method)(detail(item), {"title": "x"})
@@ -68,6 +70,7 @@ def test_stranger_gets_404_on_another_users_item(client_for, stranger, item, met
     assert Item.objects.filter(pk=item.pk, title=item.title).exists()
 
 
+@pytest.mark.promise(2)
 def test_stranger_never_sees_another_users_items_in_list_or_count(client_for, stranger, member):
     [create_item(owner=member) for _ in range(3)]
     mine = create_item(owner=stranger)
@@ -108,6 +111,7 @@ def test_viewer_role_can_read_shared_item_but_not_change_it_even_with_a_change_g
     assert client.post(URL, {"title": "x"}).status_code == 403
 
 
+@pytest.mark.promise(2)
 def test_share_with_a_role_reaches_its_members_until_they_leave_it(
     client_for, make_member, roles, item
 ):
@@ -122,6 +126,7 @@ def test_share_with_a_role_reaches_its_members_until_they_leave_it(
     assert client.get(URL).status_code == 403
 
 
+@pytest.mark.promise(2)
 def test_model_wide_role_permission_never_widens_the_list(client_for, make_member, member):
     [create_item(owner=member) for _ in range(2)]
     admin_role_holder = make_member(role="admin")  # holds items.view_item and every other
@@ -138,6 +143,7 @@ def test_superuser_passes_every_route(client_for, superuser, item):
     assert client.delete(detail(item)).status_code == 200
 
 
+@pytest.mark.promise(2)
 def test_staff_status_grants_nothing(client_for, make_user, item):
     staff = make_user(is_staff=True)
     assert client_for(staff).get(URL).status_code == 403

@@ -53,6 +53,7 @@ def test_reprocess_action_requeues_through_the_service(
     assert len(callbacks) == 1
 
 
+@pytest.mark.promise(2)
 def test_staff_see_only_documents_of_projects_they_may_view(make_member, member, rf):
     staff = make_member(role="admin", is_staff=True)
     hidden = upload(project=create_project(owner=member))

@@ -66,6 +66,7 @@ def send(client, route, document):
     return call(client, method, build(document.project, document), body)
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
 def test_anonymous_gets_401_on_every_route(api, document, route):
     assert send(api, route, document).status_code == 401
@@ -80,6 +81,7 @@ def test_user_without_a_role_gets_403_on_every_route(client_for, roleless, docum
 OBJECT_ROUTES = ROUTES[2:-1]  # every route on one project or document
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("route", OBJECT_ROUTES, ids=ROUTE_IDS[2:-1])
 def test_stranger_gets_404_on_another_users_project_and_documents(
     client_for, stranger, document, route
@@ -89,6 +91,7 @@ def test_stranger_gets_404_on_another_users_project_and_documents(
     assert Document.objects.filter(pk=document.pk).exists()
 
 
+@pytest.mark.promise(2)
 def test_stranger_lists_only_their_own_projects(client_for, stranger, project):
     mine = create_project(owner=stranger)
     body = client_for(stranger).get(PROJECTS).json()
@@ -96,6 +99,7 @@ def test_stranger_lists_only_their_own_projects(client_for, stranger, project):
     assert [row["id"] for row in body["data"]] == [str(mine.pk)]
 
 
+@pytest.mark.promise(2)
 def test_stranger_search_in_a_project_they_cannot_view_is_404(client_for, stranger, project):
     response = client_for(stranger).post(
         "/api/v1/search", {"query": "tide", "project_ids": [str(project.pk)]}, format="json"

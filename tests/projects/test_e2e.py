@@ -23,6 +23,7 @@ from launch.vector_store.models import VectorRecord
 from tests.projects.conftest import create_project
 from tests.support.celery_worker import CeleryWorker
 from tests.support.llm_server import LLMServer
+from tests.support.reliability import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -68,6 +69,7 @@ def worker():
     celery.stop()
 
 
+@pytest.mark.promise(1)
 def test_upload_is_processed_by_the_worker_found_by_search_and_gone_after_delete(
     client_for, member, worker
 ):
@@ -93,6 +95,8 @@ def test_upload_is_processed_by_the_worker_found_by_search_and_gone_after_delete
     assert search(client, "narwhal tusk") == []
 
 
+@pytest.mark.promise(1)
+@pytest.mark.promise(5)
 def test_a_worker_killed_mid_task_leaves_the_document_to_complete_without_duplicates(
     client_for, member, worker, settings
 ):
@@ -121,6 +125,7 @@ def test_a_worker_killed_mid_task_leaves_the_document_to_complete_without_duplic
         wait_for(lambda: server.requests_to("/embeddings"), "the first embedding call", worker)
         assert progress(client, document_id)["status"] == "processing"
         worker.kill()
+        record("faults injected", 1)
         assert Document.objects.get(pk=document_id).status == "processing"
 
         worker.start()

@@ -18,6 +18,7 @@ from tests.support.documents import (
     make_pdf,
     make_zip_bomb_docx,
 )
+from tests.support.reliability import record
 
 pytestmark = pytest.mark.django_db
 
@@ -105,11 +106,13 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.promise(4)
 @pytest.mark.parametrize(
     ("data", "name", "fragment"), HOSTILE, ids=["encrypted-pdf", "malformed-pdf", "zip-bomb-docx"]
 )
 def test_hostile_files_end_failed_with_a_reason(project, data, name, fragment):
     document = upload(project=project, data=data, name=name)  # their magic bytes are fine
+    record("hostile files tried", 1)
     status = services.document_process(document_id=document.pk)
     document.refresh_from_db()
     assert status == document.status == "failed"
@@ -148,6 +151,7 @@ def test_an_unexpected_error_fails_with_a_generic_message(project, caplog):
     assert "processing document" in caplog.text
 
 
+@pytest.mark.promise(5)
 def test_processing_twice_leaves_the_same_vector_rows(project):
     document = ingest(project=project, data=LONG_TEXT.encode())
     first = sorted(vectors_of(document).values_list("id", "chunk_index", "content"))

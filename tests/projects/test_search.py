@@ -32,6 +32,7 @@ def secret_document(member):
     return ingest(project=project, data=SECRET.encode(), name="secret.txt")
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("mode", SEARCH_MODES)
 def test_a_stranger_with_no_projects_never_sees_another_users_chunk(
     client_for, stranger, secret_document, mode
@@ -40,6 +41,7 @@ def test_a_stranger_with_no_projects_never_sees_another_users_chunk(
     assert body == {"data": [], "count": 0}
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("mode", SEARCH_MODES)
 def test_a_stranger_with_an_empty_project_never_sees_another_users_chunk(
     client_for, stranger, secret_document, mode
@@ -50,6 +52,7 @@ def test_a_stranger_with_an_empty_project_never_sees_another_users_chunk(
     assert search_ids(client, "zeppelin", mode=mode, project_ids=[str(own.pk)])["count"] == 0
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("mode", SEARCH_MODES)
 def test_a_stranger_with_their_own_documents_sees_only_those(
     client_for, stranger, secret_document, mode
@@ -84,6 +87,7 @@ def test_the_owner_finds_their_chunk_with_its_fields(client_for, member, secret_
     }
 
 
+@pytest.mark.promise(2)
 def test_a_shared_project_appears_after_sharing_and_disappears_after_revoking(
     client_for, stranger, secret_document
 ):
@@ -98,6 +102,7 @@ def test_a_shared_project_appears_after_sharing_and_disappears_after_revoking(
     assert search_ids(client, "zeppelin")["count"] == 0
 
 
+@pytest.mark.promise(2)
 def test_a_project_shared_with_a_role_is_searchable_by_its_members(
     client_for, make_member, roles, secret_document
 ):
@@ -106,6 +111,7 @@ def test_a_project_shared_with_a_role_is_searchable_by_its_members(
     assert search_ids(client_for(colleague), "zeppelin")["count"] == 1
 
 
+@pytest.mark.promise(2)
 def test_asking_for_a_project_you_cannot_view_is_404_even_with_one_you_can(
     client_for, stranger, secret_document
 ):
@@ -138,6 +144,7 @@ def test_k_caps_the_number_of_results(client_for, member):
     assert search_ids(client_for(member), "lantern glows", k=2)["count"] == 2
 
 
+@pytest.mark.promise(2)
 def test_a_deleted_document_is_no_longer_found(client_for, member, secret_document):
     client = client_for(member)
     assert client.delete(f"/api/v1/documents/{secret_document.pk}").status_code == 200

@@ -13,7 +13,7 @@ from apps.projects.services import documents_requeue_stuck
 from tests.projects.conftest import upload
 from tests.support.llm_server import LLMServer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.promise(1)]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from apps.projects.models import Document
 from apps.projects.services import sanitize_filename
 from tests.support.documents import ELF_HEADER, make_docx, make_pdf
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.promise(4)]
 
 
 def post(client, project, data: bytes, name: str, **extra):

@@ -35,6 +35,7 @@ def test_change_delete_and_share_imply_view_and_unknown_actions_fail():
         normalize_actions(["own"])
 
 
+@pytest.mark.promise(2)
 def test_visibility_is_the_union_of_user_and_role_grants(member, stranger, roles):
     mine, direct, via_role, hidden = (create_item(owner=member) for _ in range(4))
     share_with_user(direct, stranger, ["view"])
@@ -45,6 +46,7 @@ def test_visibility_is_the_union_of_user_and_role_grants(member, stranger, roles
     assert mine not in visible
 
 
+@pytest.mark.promise(2)
 def test_anonymous_and_inactive_users_see_nothing(member, stranger):
     item = create_item(owner=member)
     assert not objects_visible_to(AnonymousUser(), Item.objects.all()).exists()
@@ -61,6 +63,7 @@ def test_object_actions_merge_user_and_role_grants(member, stranger, roles):
     assert object_actions_of(member, item) == {"view", "change", "delete", "share"}
 
 
+@pytest.mark.promise(2)
 def test_deleting_a_user_deletes_its_grants(member, stranger):
     item = create_item(owner=member)
     share_with_user(item, stranger, ["view"])
@@ -76,6 +79,7 @@ def test_the_list_filter_is_a_union_of_indexed_grant_lookups(member):
     assert "object_pk" not in sql  # never guardian's generic text-keyed table
 
 
+@pytest.mark.promise(2)
 def test_admin_shows_staff_exactly_what_was_shared(make_member, member):
     staff = make_member(role="member", is_staff=True)
     shared, private = create_item(owner=member, title="shared one"), create_item(owner=member)

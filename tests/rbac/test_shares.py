@@ -37,6 +37,7 @@ def test_owner_lists_the_grants(client_for, member, resource):
     }
 
 
+@pytest.mark.promise(2)
 def test_sharing_view_lets_the_other_user_read_exactly_that(client_for, member, stranger, resource):
     _, url, detail = resource
     response = client_for(member).put(url, {"user_id": str(stranger.pk), "permissions": ["view"]})
@@ -55,6 +56,7 @@ def test_change_and_delete_imply_view(client_for, member, stranger, resource):
     assert client_for(stranger).delete(detail).status_code == 200
 
 
+@pytest.mark.promise(2)
 def test_an_empty_list_revokes_and_leaves_no_grant_rows(
     client_for, member, stranger, roles, resource
 ):
@@ -73,6 +75,7 @@ def test_an_empty_list_revokes_and_leaves_no_grant_rows(
     assert client_for(stranger).get(detail).status_code == 404
 
 
+@pytest.mark.promise(2)
 def test_sharing_with_a_role(client_for, member, make_member, roles, resource):
     _, url, detail = resource
     viewer = make_member(role="viewer")
@@ -131,6 +134,7 @@ def test_anonymous_gets_401(api, resource, method):
     assert getattr(api, method)(url, {}).status_code == 401
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("method", ["get", "put"])
 def test_stranger_gets_404(client_for, stranger, resource, method):
     _, url, _ = resource

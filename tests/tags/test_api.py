@@ -43,11 +43,13 @@ def test_user_without_a_role_gets_403(client_for, roleless, tag, method, on_tag)
     assert response.status_code == 403
 
 
+@pytest.mark.promise(2)
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_stranger_gets_404(client_for, stranger, tag, method):
     assert getattr(client_for(stranger), method)(detail(tag), {"name": "n"}).status_code == 404
 
 
+@pytest.mark.promise(2)
 def test_stranger_never_sees_another_users_tags_in_list_or_count(client_for, stranger, tag):
     body = client_for(stranger).get(URL).json()
     assert body == {"data": [], "count": 0}
@@ -108,6 +110,7 @@ def test_duplicate_name_is_409_case_insensitively(client_for, member, tag):
     assert client.patch(f"{URL}{other['id']}", {"name": "Urgent"}).status_code == 409
 
 
+@pytest.mark.promise(2)
 def test_another_users_names_neither_block_nor_show(client_for, stranger, tag):
     response = client_for(stranger).post(URL, {"name": tag.name})
     assert response.status_code == 201

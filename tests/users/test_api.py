@@ -154,6 +154,7 @@ def test_signup(api):
     assert login(api, "me@example.com").status_code == 200
 
 
+@pytest.mark.promise(4)
 def test_signup_ignores_mass_assignment_and_unknown_fields(api):
     body = {
         "email": "sneaky@example.com",
@@ -236,6 +237,7 @@ def test_update_me(user, client_for):
     assert (user.full_name, user.email) == ("Ada King", "ada@example.com")
 
 
+@pytest.mark.promise(4)
 def test_update_me_ignores_privilege_fields(user, client_for):
     body = {"is_superuser": True, "is_staff": True, "is_active": False, "id": str(uuid.uuid4())}
     response = client_for(user).patch(ME, body, format="json")

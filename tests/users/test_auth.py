@@ -125,6 +125,7 @@ def test_access_token_from_cookie_authenticates_safe_methods(user):
     assert client.get(ME).json()["email"] == user.email
 
 
+@pytest.mark.promise(4)
 def test_cookie_authentication_needs_csrf_for_unsafe_methods(user):
     client = APIClient(enforce_csrf_checks=True)
     assert login(client, user.email).status_code == 200
@@ -149,12 +150,14 @@ def _signed(payload: dict, key: str) -> str:
     return jwt.encode(payload, key, algorithm="HS256")
 
 
+@pytest.mark.promise(3)
 def test_expired_access_token_is_401(user):
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=-timedelta(seconds=1))
     assert_envelope(bearer(str(token)).get(ME), 401)
 
 
+@pytest.mark.promise(3)
 def test_tampered_access_token_is_401(user, make_user):
     other = make_user()
     token = str(AccessToken.for_user(user))
@@ -164,17 +167,20 @@ def test_tampered_access_token_is_401(user, make_user):
     assert_envelope(bearer(f"{header}.{payload}.{signature[:-2]}xx").get(ME), 401)
 
 
+@pytest.mark.promise(3)
 def test_alg_none_token_is_401(user):
     payload = dict(AccessToken.for_user(user).payload)
     unsigned = jwt.encode(payload, key=None, algorithm="none")
     assert_envelope(bearer(unsigned).get(ME), 401)
 
 
+@pytest.mark.promise(3)
 def test_token_signed_with_another_key_is_401(user):
     payload = dict(AccessToken.for_user(user).payload)
     assert_envelope(bearer(_signed(payload, key="another-key-" + "x" * 40)).get(ME), 401)
 
 
+@pytest.mark.promise(3)
 def test_refresh_token_used_as_access_is_401(api, user):
     refresh = tokens_for(api, user)["refresh_token"]
     assert_envelope(bearer(refresh).get(ME), 401)
@@ -187,6 +193,7 @@ def test_malformed_authorization_header_is_401(user):
     assert_envelope(bearer("not-a-jwt").get(ME), 401)
 
 
+@pytest.mark.promise(3)
 def test_access_token_dies_with_password_change_deactivation_and_deletion(api, make_user):
     changed, deactivated, deleted = make_user(), make_user(), make_user()
     tokens = {u.pk: tokens_for(api, u)["access_token"] for u in (changed, deactivated, deleted)}
@@ -200,6 +207,7 @@ def test_access_token_dies_with_password_change_deactivation_and_deletion(api, m
 # --- refresh -------------------------------------------------------------------------------
 
 
+@pytest.mark.promise(3)
 def test_refresh_rotates_and_the_old_token_is_refused(api, user):
     first = tokens_for(api, user)
     response = api.post(REFRESH, {"refresh_token": first["refresh_token"]}, format="json")
@@ -229,6 +237,7 @@ def test_refresh_with_garbage_is_401(api, raw):
     assert_envelope(api.post(REFRESH, {"refresh_token": raw}, format="json"), 401)
 
 
+@pytest.mark.promise(3)
 def test_refresh_with_access_token_is_401(api, user):
     access = tokens_for(api, user)["access_token"]
     assert_envelope(api.post(REFRESH, {"refresh_token": access}, format="json"), 401)
@@ -238,6 +247,7 @@ def test_refresh_with_wrong_type_is_422(api):
     assert_envelope(api.post(REFRESH, {"refresh_token": 5}, format="json"), 422)
 
 
+@pytest.mark.promise(3)
 def test_expired_refresh_token_is_401(api, user):
     token = RefreshToken.for_user(user)
     token.set_exp(lifetime=-timedelta(seconds=1))
@@ -252,6 +262,7 @@ def test_refresh_token_not_recorded_as_outstanding_is_401(api, user):
 
 
 @pytest.mark.parametrize("event", ["password", "deactivate", "delete", "reset"])
+@pytest.mark.promise(3)
 def test_every_refresh_token_fails_after_losing_access(api, make_user, event):
     user = make_user()
     refresh_tokens = [tokens_for(api, user)["refresh_token"] for _ in range(3)]
@@ -279,6 +290,7 @@ def test_refresh_checks_the_password_claim_even_without_revocation(api, user):
 # --- logout --------------------------------------------------------------------------------
 
 
+@pytest.mark.promise(3)
 def test_logout_revokes_refresh_token_and_clears_cookies(api, user):
     tokens = tokens_for(api, user)
     response = api.post(LOGOUT, {"refresh_token": tokens["refresh_token"]}, format="json")
@@ -315,6 +327,7 @@ def _rates(settings, **rates):
     }
 
 
+@pytest.mark.promise(4)
 def test_login_is_throttled_per_account(api, user, settings):
     _rates(settings, login="2/min")
     for _ in range(2):
@@ -326,6 +339,7 @@ def test_login_is_throttled_per_account(api, user, settings):
     assert login(api, "someone-else@example.com", "x").status_code == 400
 
 
+@pytest.mark.promise(4)
 def test_login_is_throttled_per_address(api, make_user, settings):
     _rates(settings, login_address="2/min")
     for _ in range(2):
@@ -336,6 +350,7 @@ def test_login_is_throttled_per_address(api, make_user, settings):
     assert login(api, make_user().email, REMOTE_ADDR="10.0.0.8").status_code == 200
 
 
+@pytest.mark.promise(4)
 def test_signup_is_throttled(api, settings):
     _rates(settings, signup="1/min")
     body = {"email": "first@example.com", "password": PASSWORD}
@@ -346,6 +361,7 @@ def test_signup_is_throttled(api, settings):
     assert "Retry-After" in response
 
 
+@pytest.mark.promise(4)
 def test_password_recovery_is_throttled(api, settings):
     _rates(settings, recovery="1/min")
     assert api.post("/api/v1/password-recovery/a@example.com").status_code == 200
@@ -354,6 +370,7 @@ def test_password_recovery_is_throttled(api, settings):
     assert "Retry-After" in response
 
 
+@pytest.mark.promise(3)
 def test_access_token_lifetime_follows_settings(api, user):
     payload = AccessToken(tokens_for(api, user)["access_token"]).payload
     lifetime = api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()

@@ -63,6 +63,7 @@ def test_parallel_signups_with_one_email_in_two_cases_make_one_account():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.promise(3)
 def test_parallel_refreshes_of_one_token_exactly_one_wins():
     user = User.objects.create_user(email="race@example.com", password=PASSWORD)
     raw = token_pair_issue(user=user).refresh_token

@@ -1,0 +1,1 @@
+"""Fixtures shared by the hardening tests (fuzzing, property, fault injection, abuse)."""
