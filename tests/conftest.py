@@ -68,3 +68,17 @@ def celery_inline() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vacuum_vector_table(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Start every session from a vacuumed vector table.
+
+    A rolled-back test leaves its HNSW index entries behind (index inserts are not
+    undone, only vacuumed). On a reused test database they pile up run after run until a
+    filtered HNSW scan spends its `max_scan_tuples` on dead entries and returns too few
+    rows. Production has autovacuum; a test session has this."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("VACUUM vector_store_vectorrecord")
