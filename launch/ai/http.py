@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,3 +107,26 @@ def excerpt(text: str, limit: int = 200) -> str:
     """``text`` on one line, cut to ``limit`` characters, for error messages."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+class LazyClient:
+    """One pooled `httpx.Client`, opened on first use and shared by the threads of a
+    process; `close()` drops it and the next use opens a fresh one."""
+
+    def __init__(self, *, headers: dict[str, str], timeout: float) -> None:
+        self._headers = headers
+        self._timeout = httpx.Timeout(timeout)
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(headers=self._headers, timeout=self._timeout)
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

@@ -9,7 +9,6 @@ readable reason and decide whether to retry later.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,7 +24,14 @@ from launch.ai.embeddings.base import (
     EmbeddingUnavailable,
     Vector,
 )
-from launch.ai.http import Retryable, RetryPolicy, excerpt, is_transient_status, retry_after
+from launch.ai.http import (
+    LazyClient,
+    Retryable,
+    RetryPolicy,
+    excerpt,
+    is_transient_status,
+    retry_after,
+)
 
 
 class OpenAIEmbeddingProvider:
@@ -67,10 +73,7 @@ class OpenAIEmbeddingProvider:
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._headers = headers
-        self._timeout = httpx.Timeout(timeout)
-        self._client: httpx.Client | None = None
-        self._client_lock = threading.Lock()
+        self._client = LazyClient(headers=headers, timeout=timeout)
 
     def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
         vectors: list[Vector] = []
@@ -83,16 +86,10 @@ class OpenAIEmbeddingProvider:
 
     def close(self) -> None:
         """Close pooled connections (the provider reconnects if used again)."""
-        with self._client_lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        self._client.close()
 
     def _http(self) -> httpx.Client:
-        with self._client_lock:
-            if self._client is None:
-                self._client = httpx.Client(headers=self._headers, timeout=self._timeout)
-            return self._client
+        return self._client.get()
 
     def _embed_batch(self, batch: list[str]) -> list[Vector]:
         payload: dict[str, Any] = {"model": self.model_name, "input": batch}

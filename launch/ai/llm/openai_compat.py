@@ -10,7 +10,6 @@ retried, since the user is already waiting. Streams use server-sent events with
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
@@ -18,7 +17,14 @@ from typing import Any, Literal
 import httpx
 
 from launch.ai.chunking import estimate_tokens
-from launch.ai.http import Retryable, RetryPolicy, excerpt, is_transient_status, retry_after
+from launch.ai.http import (
+    LazyClient,
+    Retryable,
+    RetryPolicy,
+    excerpt,
+    is_transient_status,
+    retry_after,
+)
 from launch.ai.llm.base import (
     ChatTurn,
     Completion,
@@ -57,10 +63,7 @@ class OpenAIChatModel:
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._headers = headers
-        self._timeout = httpx.Timeout(timeout)
-        self._client: httpx.Client | None = None
-        self._client_lock = threading.Lock()
+        self._client = LazyClient(headers=headers, timeout=timeout)
 
     def complete(
         self,
@@ -115,18 +118,12 @@ class OpenAIChatModel:
 
     def close(self) -> None:
         """Close pooled connections (the model reconnects if used again)."""
-        with self._client_lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        self._client.close()
 
     # -- HTTP ---------------------------------------------------------------------------
 
     def _http(self) -> httpx.Client:
-        with self._client_lock:
-            if self._client is None:
-                self._client = httpx.Client(headers=self._headers, timeout=self._timeout)
-            return self._client
+        return self._client.get()
 
     def _payload(
         self, messages: Sequence[ChatTurn], max_tokens: int, temperature: float
