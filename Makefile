@@ -43,7 +43,7 @@ format: $(STAMP)
 types: $(STAMP)
 	$(PY) manage.py spectacular --format openapi-json --file openapi.json
 	@command -v npx >/dev/null || { echo "npx (Node.js) is required for make types"; exit 1; }
-	npx --yes openapi-typescript@7 openapi.json --output types/api.d.ts
+	npx --yes openapi-typescript@7.13.0 openapi.json --output types/api.d.ts
 	@echo "wrote openapi.json and types/api.d.ts"
 
 check-deploy: $(STAMP)
