@@ -20,6 +20,10 @@ api_v1: list[URLPattern | URLResolver] = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
 ]
 
+admin.site.site_header = "Launch control room"
+admin.site.site_title = "Launch admin"
+admin.site.index_title = "Control room"
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
