@@ -22,9 +22,13 @@ def conversation_list(
     return conversations.order_by("-updated_at", "id")
 
 
-def conversation_with_messages() -> QuerySet[ChatConversation]:
-    """Conversations with their messages and references prefetched (three queries)."""
+def conversation_with_messages(
+    conversations: QuerySet[ChatConversation] | None = None,
+) -> QuerySet[ChatConversation]:
+    """`conversations` (default: all) with their messages and references prefetched: two
+    queries beyond the conversations', however many there are."""
     messages = ChatMessage.objects.order_by("created_at", "id").prefetch_related(
         "document_references"
     )
-    return ChatConversation.objects.prefetch_related(Prefetch("messages", queryset=messages))
+    base = ChatConversation.objects.all() if conversations is None else conversations
+    return base.prefetch_related(Prefetch("messages", queryset=messages))

@@ -118,5 +118,14 @@ class ChatConversationDetailSerializer(ChatConversationSerializer):
         fields = [*ChatConversationSerializer.Meta.fields, "messages"]
 
 
+class ChatTitleGenerationSerializer(ChatConversationDetailSerializer):
+    """The conversation, plus upstream's `message` (its generate-title answered a Message)."""
+
+    message = serializers.CharField(read_only=True)
+
+    class Meta(ChatConversationDetailSerializer.Meta):
+        fields = [*ChatConversationDetailSerializer.Meta.fields, "message"]
+
+
 class ChatConversationTitleSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=255, min_length=1)

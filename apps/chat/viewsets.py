@@ -22,6 +22,7 @@ from apps.chat.serializers import (
     ChatConversationTitleSerializer,
     ChatMessageCreateSerializer,
     ChatMessageSerializer,
+    ChatTitleGenerationSerializer,
 )
 from apps.chat.streaming import ModelStream, answer_events
 from apps.users.models import User
@@ -71,16 +72,23 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         return super().get_queryset()
 
     def _bounded(self, conversations: Any) -> Response:
+        # Upstream's conversations carry their messages, lists included; the page's
+        # messages and references come in two prefetch queries.
         skip, limit = skip_limit(self.request)
-        page = conversations[skip : skip + limit]
-        return Response(ChatConversationSerializer(page, many=True).data)
+        page = conversation_with_messages(conversations[skip : skip + limit])
+        return Response(ChatConversationDetailSerializer(page, many=True).data)
+
+    @staticmethod
+    def _detail(conversation: ChatConversation, **extra: Any) -> dict[str, Any]:
+        fresh = conversation_with_messages().get(pk=conversation.pk)
+        return {**ChatConversationDetailSerializer(fresh).data, **extra}
 
     @extend_schema(
         operation_id="chat-get_user_conversations",
         summary="Your conversations",
         description=BARE_LIST,
         parameters=SKIP_LIMIT,
-        responses=ChatConversationSerializer(many=True),
+        responses=ChatConversationDetailSerializer(many=True),
     )
     def list(self, request: Request) -> Response:
         return self._bounded(conversation_list(user=cast(User, request.user)))
@@ -98,7 +106,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
             ),
             *SKIP_LIMIT,
         ],
-        responses=ChatConversationSerializer(many=True),
+        responses=ChatConversationDetailSerializer(many=True),
     )
     def project_conversations(self, request: Request, conversation_id: str) -> Response:
         user = cast(User, request.user)
@@ -110,7 +118,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         summary="Start a conversation",
         description="404 when `project_id` names a project you may not view.",
         responses={
-            201: ChatConversationSerializer,
+            201: ChatConversationDetailSerializer,
             404: OpenApiResponse(description="`project_id` names a project you may not view."),
         },
     )
@@ -120,9 +128,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         conversation = services.conversation_create(
             user=cast(User, request.user), **serializer.validated_data
         )
-        return Response(
-            ChatConversationSerializer(conversation).data, status=status.HTTP_201_CREATED
-        )
+        return Response(self._detail(conversation), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="chat-get_conversation",
@@ -150,7 +156,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         "here is never replaced by `generate-title`.",
         parameters=[OpenApiParameter("title", OpenApiTypes.STR, required=False)],
         request=ChatConversationTitleSerializer,
-        responses=ChatConversationSerializer,
+        responses=ChatConversationDetailSerializer,
     )
     def title(self, request: Request, conversation_id: str) -> Response:
         data = request.data if "title" in request.data else request.query_params
@@ -159,18 +165,19 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         conversation = services.conversation_rename(
             conversation=self.get_object(), title=serializer.validated_data["title"]
         )
-        return Response(ChatConversationSerializer(conversation).data)
+        return Response(self._detail(conversation))
 
     @extend_schema(
         operation_id="chat-generate_conversation_title",
         summary="Name the conversation from its first exchange, in the background",
-        description="Returns the conversation with `title_generation_task_id` to poll.",
+        description="Returns the conversation with `title_generation_task_id` to poll, and "
+        "upstream's `message`.",
         request=None,
-        responses=ChatConversationSerializer,
+        responses=ChatTitleGenerationSerializer,
     )
     def generate_title(self, request: Request, conversation_id: str) -> Response:
         conversation = services.conversation_request_title(conversation=self.get_object())
-        return Response(ChatConversationSerializer(conversation).data)
+        return Response(self._detail(conversation, message="Title generation started"))
 
     @extend_schema(
         operation_id="chat-create_message",

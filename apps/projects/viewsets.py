@@ -46,10 +46,14 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 @extend_schema_view(
     list=extend_schema(operation_id="projects-get_projects", summary="Projects you may view"),
-    create=extend_schema(operation_id="projects-create_project"),
+    create=extend_schema(
+        operation_id="projects-create_project", responses={201: ProjectDetailSerializer}
+    ),
     retrieve=extend_schema(operation_id="projects-get_project"),
     partial_update=extend_schema(
-        operation_id="projects-update_project", request=ProjectUpdateSerializer
+        operation_id="projects-update_project",
+        request=ProjectUpdateSerializer,
+        responses=ProjectDetailSerializer,
     ),
     update=extend_schema(exclude=True),  # upstream has PATCH only; PUT answers 405
     destroy=extend_schema(
@@ -84,10 +88,23 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
             self.permission_action = "change"
         super().initial(request, *args, **kwargs)
 
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().create(request, *args, **kwargs)
+        response.data = self._detail(response.data["id"])
+        return response
+
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not kwargs.get("partial"):
             return self.http_method_not_allowed(request, *args, **kwargs)
-        return super().update(request, *args, **kwargs)
+        response = super().update(request, *args, **kwargs)
+        response.data = self._detail(response.data["id"])
+        return response
+
+    @staticmethod
+    def _detail(project_id: Any) -> Any:
+        """Writes answer upstream's ProjectPublic: the project with documents and capacity."""
+        project = Project.objects.prefetch_related("documents").get(pk=project_id)
+        return ProjectDetailSerializer(project).data
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.project_create(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.chat import services
 from apps.chat.models import ChatConversation
@@ -99,3 +101,45 @@ def test_a_title_set_by_hand_is_never_overwritten(client_for, member, conversati
 def test_the_task_returns_quietly_for_a_missing_or_empty_conversation(member):
     assert conversation_generate_title("00000000-0000-0000-0000-000000000000") is None
     assert conversation_generate_title(str(start(member).pk)) is None
+
+
+def test_conversations_carry_their_messages_in_lists_as_upstream(
+    client_for, member, project, tides
+):
+    """Upstream's ChatConversationPublic has `messages`, in lists too: a front end may
+    read `conversation.messages` from any of them. Prefetched: the query count does not
+    grow with the number of conversations."""
+    client = client_for(member)
+
+    def listed_with_queries() -> tuple[list, int]:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get("/api/v1/chat/conversations").json()
+        return body, len(queries)
+
+    conversation = start(member, project)
+    client.post(conversation_url(conversation, "/messages"), {"content": "Tides?"})
+    _, queries_for_one = listed_with_queries()
+    for _ in range(2):
+        conversation = start(member, project)
+        client.post(conversation_url(conversation, "/messages"), {"content": "Tides?"})
+    listed, queries_for_three = listed_with_queries()
+    assert queries_for_three == queries_for_one
+    assert len(listed) == 3
+    for item in listed:
+        assert [m["role"] for m in item["messages"]] == ["user", "assistant"]
+        assert item["messages"][1]["document_references"]
+    by_project = client.get(f"/api/v1/chat/conversations/{project.pk}").json()
+    assert {len(item["messages"]) for item in by_project} == {2}
+
+
+def test_create_rename_and_generate_title_answer_the_full_conversation(
+    client_for, member, conversation
+):
+    client = client_for(member)
+    renamed = client.patch(conversation_url(conversation, "/title") + "?title=Renamed").json()
+    assert renamed["title"] == "Renamed"
+    assert renamed["messages"] == []
+    titled = client.post(conversation_url(conversation, "/generate-title")).json()
+    assert titled["message"] == "Title generation started"
+    assert titled["id"] == str(conversation.pk)
+    assert "messages" in titled

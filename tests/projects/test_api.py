@@ -190,6 +190,17 @@ def test_create_project_returns_201_with_the_contract_fields(client_for, member)
     assert body["user_id"] == str(member.pk)
     assert body["max_context_tokens"] == 100_000
     assert {"id", "name", "description", "system_prompt", "created_at", "updated_at"} <= set(body)
+    # upstream's ProjectPublic: documents and capacity come back on create and update too
+    assert body["documents"] == []
+    assert body["capacity"]["max_tokens"] == 100_000
+    updated = (
+        client_for(member)
+        .patch(f"{PROJECTS}/{body['id']}", {"name": "Renamed"}, format="json")
+        .json()
+    )
+    assert updated["name"] == "Renamed"
+    assert updated["documents"] == []
+    assert updated["capacity"]["total_tokens"] == 0
 
 
 @pytest.mark.parametrize("tokens", [999, 200_001])
