@@ -8,7 +8,8 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from apps.projects.models import Document, Project
 from apps.users.models import User
@@ -53,8 +54,47 @@ def documents_needing_reindex(documents: QuerySet[Document], model: str) -> Quer
     )
 
 
+def _conversation_model() -> Any:
+    try:
+        return apps.get_model(
+            CONVERSATION_TOKENS_SOURCE["app_label"], CONVERSATION_TOKENS_SOURCE["model"]
+        )
+    except LookupError:
+        return None
+
+
+def with_capacity(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """`projects` annotated with their document and conversation token totals, so the
+    capacities of a whole page cost no query per project (`project_capacity` uses them)."""
+    documents = (
+        Document.objects.filter(project=OuterRef("pk"), status=Document.Status.COMPLETED)
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("estimated_tokens"))
+        .values("total")
+    )
+    projects = projects.annotate(documents_tokens_total=Coalesce(Subquery(documents), 0))
+    model = _conversation_model()
+    if model is None:
+        return projects
+    lookup, field = (
+        CONVERSATION_TOKENS_SOURCE["project_lookup"],
+        CONVERSATION_TOKENS_SOURCE["field"],
+    )
+    conversations = (
+        model.objects.filter(**{lookup: OuterRef("pk")})
+        .order_by()
+        .values(lookup)
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return projects.annotate(conversations_tokens_total=Coalesce(Subquery(conversations), 0))
+
+
 def project_documents_tokens(project: Project) -> int:
     """Tokens of the project's completed documents (pending and failed ones hold none)."""
+    if hasattr(project, "documents_tokens_total"):
+        return int(project.documents_tokens_total)
     total = project.documents.filter(status=Document.Status.COMPLETED).aggregate(
         total=Sum("estimated_tokens")
     )["total"]
@@ -66,10 +106,11 @@ def project_conversation_tokens(project: Project) -> int:
 
     Looked up lazily (see CONVERSATION_TOKENS_SOURCE) so this app does not depend on chat.
     """
+    if hasattr(project, "conversations_tokens_total"):
+        return int(project.conversations_tokens_total)
     source = CONVERSATION_TOKENS_SOURCE
-    try:
-        model: Any = apps.get_model(source["app_label"], source["model"])
-    except LookupError:
+    model = _conversation_model()
+    if model is None:
         return 0
     total = model.objects.filter(**{source["project_lookup"]: project}).aggregate(
         total=Sum(source["field"])

@@ -17,7 +17,7 @@ from apps.projects import services
 from apps.projects.filters import DocumentPermissionFilter
 from apps.projects.models import Document, Project
 from apps.projects.permissions import DocumentPermission
-from apps.projects.selectors import project_capacity
+from apps.projects.selectors import project_capacity, with_capacity
 from apps.projects.serializers import (
     CapacitySerializer,
     DocumentProgressSerializer,
@@ -45,7 +45,11 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 @extend_schema_view(
-    list=extend_schema(operation_id="projects-get_projects", summary="Projects you may view"),
+    list=extend_schema(
+        operation_id="projects-get_projects",
+        summary="Projects you may view",
+        responses=ProjectDetailSerializer(many=True),
+    ),
     create=extend_schema(
         operation_id="projects-create_project", responses={201: ProjectDetailSerializer}
     ),
@@ -71,15 +75,17 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
     ordering = ["-created_at"]
 
     def get_serializer_class(self) -> Any:
-        if self.action == "retrieve":
+        if self.action in ("list", "retrieve"):
             return ProjectDetailSerializer
         if self.action == "partial_update":
             return ProjectUpdateSerializer
         return super().get_serializer_class()
 
     def get_queryset(self) -> QuerySet[Project]:
-        if self.action == "retrieve":
-            return Project.objects.prefetch_related("documents")
+        # Upstream's ProjectPublic: each project with its documents and capacity, lists
+        # included; prefetched and annotated, so a page costs the same few queries.
+        if self.action in ("list", "retrieve"):
+            return with_capacity(Project.objects.prefetch_related("documents"))
         return super().get_queryset()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -103,7 +109,7 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
     @staticmethod
     def _detail(project_id: Any) -> Any:
         """Writes answer upstream's ProjectPublic: the project with documents and capacity."""
-        project = Project.objects.prefetch_related("documents").get(pk=project_id)
+        project = with_capacity(Project.objects.prefetch_related("documents")).get(pk=project_id)
         return ProjectDetailSerializer(project).data
 
     def perform_create(self, serializer: Any) -> None:

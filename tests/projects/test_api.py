@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.projects.models import Document, Project
 from launch.permissions import share_with_user
@@ -337,3 +339,26 @@ def test_conversation_tokens_are_zero_without_the_chat_model(project, monkeypatc
 
     monkeypatch.setitem(selectors.CONVERSATION_TOKENS_SOURCE, "app_label", "not_installed")
     assert selectors.project_conversation_tokens(project) == 0
+
+
+def test_project_list_items_carry_documents_and_capacity_in_constant_queries(client_for, member):
+    """Upstream's ProjectPublic, in lists too; annotated and prefetched, so the number of
+    queries does not grow with the number of projects."""
+    client = client_for(member)
+
+    def listed() -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(PROJECTS).json()
+        return body, len(queries)
+
+    first = ingest(project=create_project(owner=member), data=b"Tides follow the moon.")
+    _, queries_for_one = listed()
+    for _ in range(3):
+        create_project(owner=member)
+    body, queries_for_four = listed()
+    assert queries_for_four == queries_for_one
+    assert body["count"] == 4
+    by_id = {item["id"]: item for item in body["data"]}
+    item = by_id[str(first.project_id)]
+    assert [doc["id"] for doc in item["documents"]] == [str(first.pk)]
+    assert item["capacity"]["documents_tokens"] == first.estimated_tokens > 0
