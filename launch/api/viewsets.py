@@ -31,7 +31,9 @@ class DeleteMessageMixin:
         return Response({"message": f"{name} deleted successfully"}, status=status.HTTP_200_OK)
 
     def perform_destroy(self, instance: Model) -> None:
-        instance.delete()
+        # Deletes go through the app's service (grants, files, vectors, activity), never
+        # straight to the ORM from a view.
+        raise NotImplementedError(f"{type(self).__name__} must delete through its service.")
 
 
 def _default_filter_backends() -> list[Any]:
