@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
@@ -9,5 +13,21 @@ from launch.permissions import objects_visible_to
 
 
 def item_list(*, user: User | AnonymousUser) -> QuerySet[Item]:
-    """Items `user` may view, tags prefetched: the same filter as the API's list."""
-    return objects_visible_to(user, Item.objects.prefetch_related("tags"))
+    """Items `user` may view: the same filter as the API's list."""
+    return objects_visible_to(user, Item.objects.all())
+
+
+def item_tags(item_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The brief tags (`id`, `name`, `color`) of each item, in one query, ordered by name.
+
+    One `values()` query on the join table instead of `prefetch_related("tags")`, whose
+    per-item managers and querysets cost more than the query for a page of 50 items."""
+    rows = (
+        Item.tags.through.objects.filter(item_id__in=list(item_ids))
+        .order_by("tag__name", "tag_id")
+        .values_list("item_id", "tag_id", "tag__name", "tag__color")
+    )
+    tags: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for item_id, tag_id, name, color in rows:
+        tags.setdefault(item_id, []).append({"id": tag_id, "name": name, "color": color})
+    return tags

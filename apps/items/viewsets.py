@@ -30,7 +30,7 @@ from launch.api.viewsets import LaunchModelViewSet
     shares=shares_schema("items", "item"),
 )
 class ItemViewSet(ShareableMixin, LaunchModelViewSet):
-    queryset = Item.objects.prefetch_related("tags")
+    queryset = Item.objects.all()
     serializer_class = ItemSerializer
     filterset_class = ItemFilter
     search_fields = ["title"]

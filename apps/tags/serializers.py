@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from apps.tags.models import Tag
@@ -14,6 +16,10 @@ class TagSerializer(serializers.ModelSerializer[Tag]):
         read_only_fields = ["id", "created_at"]
 
 
+def brief_tag(tag: Tag) -> dict[str, Any]:
+    return {"id": tag.id, "name": tag.name, "color": tag.color}
+
+
 class TagBriefSerializer(serializers.ModelSerializer[Tag]):
     """A tag as embedded in other resources (an item's `tags`)."""
 
@@ -21,3 +27,6 @@ class TagBriefSerializer(serializers.ModelSerializer[Tag]):
         model = Tag
         fields = ["id", "name", "color"]
         read_only_fields = fields
+
+    def to_representation(self, instance: Tag) -> dict[str, Any]:
+        return brief_tag(instance)
