@@ -15,12 +15,12 @@ them):
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 
 from launch.ai._settings import setting
+from launch.ai.cache import PerConfiguration
 from launch.ai.embeddings.base import (
     EmbeddingConfigurationError,
     EmbeddingDimensionError,
@@ -126,15 +126,9 @@ def build_embedding_provider(config: EmbeddingConfig) -> EmbeddingProvider:
     )
 
 
-class _ProviderCache:
-    """One provider per process, rebuilt when the configuration changes."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entry: tuple[EmbeddingConfig, EmbeddingProvider] | None = None
-
-
-_cache = _ProviderCache()
+_cache: PerConfiguration[EmbeddingConfig, EmbeddingProvider] = PerConfiguration(
+    build_embedding_provider
+)
 
 
 def get_embedding_provider() -> EmbeddingProvider:
@@ -143,26 +137,9 @@ def get_embedding_provider() -> EmbeddingProvider:
     Cached per configuration: changing the settings (``override_settings`` in tests)
     yields a provider for the new values without an explicit reset.
     """
-    config = EmbeddingConfig.from_settings()
-    with _cache.lock:
-        if _cache.entry is not None and _cache.entry[0] == config:
-            return _cache.entry[1]
-        provider = build_embedding_provider(config)
-        if _cache.entry is not None:
-            _close(_cache.entry[1])
-        _cache.entry = (config, provider)
-        return provider
+    return _cache.get(EmbeddingConfig.from_settings())
 
 
 def reset_embedding_provider() -> None:
     """Forget the cached provider (tests; after changing settings by hand)."""
-    with _cache.lock:
-        if _cache.entry is not None:
-            _close(_cache.entry[1])
-        _cache.entry = None
-
-
-def _close(provider: EmbeddingProvider) -> None:
-    close = getattr(provider, "close", None)
-    if callable(close):
-        close()
+    _cache.reset()

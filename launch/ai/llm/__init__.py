@@ -14,12 +14,12 @@ Settings (all optional; read with defaults):
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 
 from launch.ai._settings import setting
+from launch.ai.cache import PerConfiguration
 from launch.ai.llm.base import (
     ChatModel,
     ChatTurn,
@@ -110,39 +110,14 @@ def build_chat_model(config: LLMConfig) -> ChatModel:
     )
 
 
-class _ModelCache:
-    """One chat model per process, rebuilt when the configuration changes."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entry: tuple[LLMConfig, ChatModel] | None = None
-
-
-_cache = _ModelCache()
+_cache: PerConfiguration[LLMConfig, ChatModel] = PerConfiguration(build_chat_model)
 
 
 def get_chat_model() -> ChatModel:
     """The process-wide chat model for the current settings (rebuilt when they change)."""
-    config = LLMConfig.from_settings()
-    with _cache.lock:
-        if _cache.entry is not None and _cache.entry[0] == config:
-            return _cache.entry[1]
-        model = build_chat_model(config)
-        if _cache.entry is not None:
-            _close(_cache.entry[1])
-        _cache.entry = (config, model)
-        return model
+    return _cache.get(LLMConfig.from_settings())
 
 
 def reset_chat_model() -> None:
     """Forget the cached chat model (tests; after changing settings by hand)."""
-    with _cache.lock:
-        if _cache.entry is not None:
-            _close(_cache.entry[1])
-        _cache.entry = None
-
-
-def _close(model: ChatModel) -> None:
-    close = getattr(model, "close", None)
-    if callable(close):
-        close()
+    _cache.reset()
