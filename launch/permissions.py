@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.exceptions import ImproperlyConfigured
@@ -140,14 +142,18 @@ def normalize_actions(actions: Iterable[str]) -> set[str]:
 
 
 def _set_grants(
-    perm_model: type[Any], principal: dict[str, Any], obj: models.Model, actions: set[str]
+    perm_model: type[Any],
+    principal: dict[str, Any],
+    obj: models.Model,
+    actions: set[str],
+    granted_by: User | None,
 ) -> None:
     rows = perm_model.objects.filter(content_object_id=obj.pk, **principal)
     wanted = {p.pk: p for p in _permission_ids(type(obj), actions)}
     rows.exclude(permission_id__in=wanted).delete()
     held = set(rows.values_list("permission_id", flat=True))
     perm_model.objects.bulk_create(
-        perm_model(content_object=obj, permission=permission, **principal)
+        perm_model(content_object=obj, permission=permission, granted_by=granted_by, **principal)
         for pk, permission in wanted.items()
         if pk not in held
     )
@@ -164,25 +170,74 @@ def grant_owner_permissions(obj: models.Model, user: User) -> None:
 
 
 @transaction.atomic
-def share_with_user(obj: models.Model, user: User, actions: Iterable[str]) -> set[str]:
+def share_with_user(
+    obj: models.Model, user: User, actions: Iterable[str], *, granted_by: User | None = None
+) -> set[str]:
     """Set `user`'s grants on `obj` to exactly `actions` (an empty set revokes all).
 
-    Side effects: inserts and deletes rows in `obj`'s user permission table.
+    The unchecked primitive: it decides nothing about who may do it. Requests and the
+    admin go through `apps.rbac.services.share_set`, which applies the no-escalation rule
+    and records the change; this is for an owner's grants at creation, commands and tests.
+    Side effects: inserts and deletes rows in `obj`'s user permission table; new rows
+    name `granted_by`.
     """
     wanted = normalize_actions(actions)
-    _set_grants(perm_models(type(obj))[0], {"user": user}, obj, wanted)
+    _set_grants(perm_models(type(obj))[0], {"user": user}, obj, wanted, granted_by)
     return wanted
 
 
 @transaction.atomic
-def share_with_role(obj: models.Model, role: Group, actions: Iterable[str]) -> set[str]:
+def share_with_role(
+    obj: models.Model, role: Group, actions: Iterable[str], *, granted_by: User | None = None
+) -> set[str]:
     """Set a role's grants on `obj` to exactly `actions` (an empty set revokes all).
 
-    Side effects: inserts and deletes rows in `obj`'s group permission table.
+    Unchecked, like `share_with_user`. Side effects: inserts and deletes rows in `obj`'s
+    group permission table.
     """
     wanted = normalize_actions(actions)
-    _set_grants(perm_models(type(obj))[1], {"group": role}, obj, wanted)
+    _set_grants(perm_models(type(obj))[1], {"group": role}, obj, wanted, granted_by)
     return wanted
+
+
+def owner_id_of(obj: models.Model) -> Any:
+    """The pk of the user who created `obj`, named by the model's `owner_field`.
+
+    The owner's grants are the one set nobody may change, and the owner may revoke any
+    grant on its object.
+    """
+    field_name = getattr(type(obj), "owner_field", None)
+    if field_name is None:
+        raise ImproperlyConfigured(f"{type(obj).__name__} declares no owner_field.")
+    return getattr(obj, f"{field_name}_id")
+
+
+def grants_of(
+    obj: models.Model, *, user: User | None = None, role: Group | None = None
+) -> dict[str, Any]:
+    """One principal's grants on `obj`: action -> pk of the user who granted it (or None)."""
+    user_model, group_model = perm_models(type(obj))
+    if user is not None:
+        rows = user_model.objects.filter(content_object_id=obj.pk, user=user)
+    else:
+        rows = group_model.objects.filter(content_object_id=obj.pk, group=role)
+    suffix = f"_{obj._meta.model_name}"
+    return {
+        codename.removesuffix(suffix): granted_by
+        for codename, granted_by in rows.values_list("permission__codename", "granted_by_id")
+    }
+
+
+@cache
+def grant_models() -> tuple[tuple[type[models.Model], type[Any], type[Any]], ...]:
+    """Every model with direct grant tables, with its (user, group) grant models."""
+    found = []
+    for model in apps.get_models():
+        try:
+            found.append((model, *perm_models(model)))
+        except (ImproperlyConfigured, AttributeError, TypeError):
+            continue
+    return tuple(found)
 
 
 @dataclass

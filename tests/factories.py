@@ -54,7 +54,7 @@ def make_member(make_user: Callable[..., User], roles: dict[str, Group]) -> Call
 
     def make(role: str | None = "member", **extra: Any) -> User:
         user = make_user(**extra)
-        user_set_roles(user=user, roles=[roles[role]] if role else [])
+        user_set_roles(actor=None, user=user, roles=[roles[role]] if role else [])
         return user
 
     return make

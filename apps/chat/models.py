@@ -8,14 +8,17 @@ conversation and have no grants of their own.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from launch.models import TimestampedModel, UUIDModel
+from launch.models import RoleGrant, TimestampedModel, UserGrant, UUIDModel
 
 
 class ChatConversation(TimestampedModel):
+    owner_field: ClassVar[str] = "user"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_conversations"
     )
@@ -44,17 +47,17 @@ class ChatConversation(TimestampedModel):
 
 # Short verbose names: the default ones make permission names longer than the 50
 # characters of auth's first migration, which would break migrating back to zero.
-class ChatConversationUserObjectPermission(UserObjectPermissionBase):
+class ChatConversationUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(ChatConversation, on_delete=models.CASCADE)
 
-    class Meta(UserObjectPermissionBase.Meta):
+    class Meta(UserGrant.Meta):
         verbose_name = "conversation user grant"
 
 
-class ChatConversationGroupObjectPermission(GroupObjectPermissionBase):
+class ChatConversationGroupObjectPermission(RoleGrant):
     content_object = models.ForeignKey(ChatConversation, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
+    class Meta(RoleGrant.Meta):
         verbose_name = "conversation group grant"
 
 

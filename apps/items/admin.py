@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.items.models import Item
+from apps.items.services import item_create, item_update
 from apps.rbac.admin import ObjectPermissionAdmin
 from apps.tags.selectors import tag_list
-from launch.permissions import grant_owner_permissions
+from apps.users.models import User
 
 
 @admin.register(Item)
@@ -26,9 +27,13 @@ class ItemAdmin(ObjectPermissionAdmin):
         return super().formfield_for_manytomany(db_field, request=request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Item, form: Any, change: bool) -> None:
-        if not change:
-            obj.owner = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-        if not change:
-            # The ModelForm saves the row (and then its tags); the grant is the services'.
-            grant_owner_permissions(obj, obj.owner)
+        user = cast(User, request.user)
+        fields: dict[str, Any] = {
+            "title": obj.title,
+            "description": obj.description,
+            "tag_ids": [tag.pk for tag in form.cleaned_data.get("tags", [])],
+        }
+        if change:
+            item_update(item=obj, user=user, **fields)
+        else:
+            self.adopt(obj, item_create(user=user, **fields))

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from launch.models import OwnedModel
+from launch.models import OwnedModel, RoleGrant, UserGrant
 
 
 class Item(OwnedModel):
@@ -19,9 +18,9 @@ class Item(OwnedModel):
         return self.title
 
 
-class ItemUserObjectPermission(UserObjectPermissionBase):
+class ItemUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Item, on_delete=models.CASCADE)
 
 
-class ItemGroupObjectPermission(GroupObjectPermissionBase):
+class ItemGroupObjectPermission(RoleGrant):
     content_object = models.ForeignKey(Item, on_delete=models.CASCADE)

@@ -7,6 +7,10 @@
 - Which request: our `X-Request-ID` is auditlog's correlation id (`cid`).
 - Management commands and tasks have no request: `system_activity()` marks their entries
   with `additional_data = {"source": ..., ...}` and an optional actor.
+- Changes of rights (object grants, role membership, role and user permissions, staff
+  and superuser flags) are not left to auditlog's signals: the services that make them
+  call `record_rights_change()`, which writes one entry with the actor, the target and
+  the rights before and after, marked `additional_data["rights"]`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.apps import apps
 from django.conf import settings
+from django.db.models import Model
 from django.db.models.signals import post_delete
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
@@ -34,9 +39,12 @@ SECRET_FIELDS = ("password", "api_key", "secret", "token")
 MASK = "[secret]"
 
 # app_label.model -> auditlog.register options.
+# Role membership (`users.user.groups`) and role permissions (`auth.group.permissions`)
+# are recorded by the services with before and after (`record_rights_change`), so
+# auditlog's m2m signals, which see only one side of each change, are not used for them.
 TRACKED: dict[str, dict[str, Any]] = {
-    "users.user": {"exclude_fields": ["last_login"], "m2m_fields": {"groups"}},
-    "auth.group": {"m2m_fields": {"permissions"}},
+    "users.user": {"exclude_fields": ["last_login"]},
+    "auth.group": {},
     "rbac.roleprofile": {},
     "items.item": {"m2m_fields": {"tags"}},
     "tags.tag": {},
@@ -124,3 +132,38 @@ def system_activity(source: str, name: str, actor: Any = None) -> Iterator[None]
         context_data={"actor": actor, "additional_data": {"source": source, source: name}}
     ):
         yield
+
+
+def record_rights_change(
+    *,
+    actor: Any,
+    target: Model,
+    kind: str,
+    changes: dict[str, tuple[Any, Any]],
+    **details: Any,
+) -> LogEntry:
+    """Write one activity entry for a change of rights on `target` (a user, a role, or
+    the object a grant is on): `changes` maps what changed to (before, after), `kind`
+    says which right ("grants", "roles", "role_permissions", "user_permissions",
+    "flags"), `details` go to `additional_data` beside it.
+
+    `actor` None means the request's user, or the system (a command or a task).
+    Side effects: one LogEntry row.
+    """
+    data = {"rights": kind, **details}
+    entry: LogEntry = LogEntry.objects.log_create(
+        target,
+        force_log=True,
+        action=LogEntry.Action.UPDATE,
+        changes={name: [before, after] for name, (before, after) in changes.items()},
+        actor=actor,
+        actor_email=getattr(actor, "email", None),
+        additional_data=data,
+    )
+    # A command's context (`system_activity`) replaces additional_data as the entry is
+    # saved; keep both its source and the rights marker.
+    if entry.additional_data != data:
+        merged = {**(entry.additional_data or {}), **data}
+        LogEntry.objects.filter(pk=entry.pk).update(additional_data=merged)
+        entry.additional_data = merged
+    return entry

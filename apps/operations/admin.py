@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -20,6 +21,8 @@ from django_celery_results.models import TaskResult
 from apps.operations import services
 from apps.operations.models import PeriodicRun, UsageCounter
 from apps.operations.selectors import control_room
+from apps.rbac.admin import refusal_message
+from apps.rbac.rights import Refused
 from apps.rbac.services import role_add_member
 from apps.users.admin import UserAdmin
 from apps.users.models import User
@@ -58,8 +61,13 @@ class OperationsUserAdmin(UserAdmin):
         form = AssignRoleForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             role = form.cleaned_data["role"]
-            for user in queryset:
-                role_add_member(role=role, user=user)
+            try:
+                with transaction.atomic():
+                    for user in queryset:
+                        role_add_member(role=role, user=user, actor=request.user)  # type: ignore[arg-type]
+            except Refused as error:
+                self.message_user(request, refusal_message(error), messages.ERROR)
+                return None
             self.message_user(
                 request,
                 f"Role {role.name} assigned to {queryset.count()} user(s).",

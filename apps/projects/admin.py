@@ -6,7 +6,7 @@ projects they may view, and reprocess those of projects they may change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -16,7 +16,8 @@ from apps.projects import services
 from apps.projects.models import Document, Project
 from apps.projects.selectors import document_list, project_list
 from apps.rbac.admin import ObjectPermissionAdmin
-from launch.permissions import grant_owner_permissions, object_actions_of
+from apps.users.models import User
+from launch.permissions import object_actions_of
 
 DOCUMENT_FIELDS = (
     "filename",
@@ -55,11 +56,17 @@ class ProjectAdmin(ObjectPermissionAdmin):
     inlines = [DocumentInline]
 
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
-        if not change:
-            obj.owner = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-        if not change:
-            grant_owner_permissions(obj, obj.owner)
+        fields: dict[str, Any] = {
+            "name": obj.name,
+            "description": obj.description,
+            "system_prompt": obj.system_prompt,
+            "max_context_tokens": obj.max_context_tokens,
+        }
+        if change:
+            services.project_update(project=obj, **fields)
+        else:
+            user = cast(User, request.user)
+            self.adopt(obj, services.project_create(user=user, **fields))
 
     def delete_model(self, request: HttpRequest, obj: Project) -> None:
         services.project_delete(project=obj)

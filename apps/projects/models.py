@@ -11,9 +11,8 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from launch.models import OwnedModel, TimestampedModel
+from launch.models import OwnedModel, RoleGrant, TimestampedModel, UserGrant
 
 MIN_CONTEXT_TOKENS = 1_000
 MAX_CONTEXT_TOKENS = 200_000
@@ -46,11 +45,11 @@ class Project(OwnedModel):
         return self.name
 
 
-class ProjectUserObjectPermission(UserObjectPermissionBase):
+class ProjectUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
 
 
-class ProjectGroupObjectPermission(GroupObjectPermissionBase):
+class ProjectGroupObjectPermission(RoleGrant):
     content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
 
 

@@ -1,23 +1,105 @@
 """Roles in the admin, and `ObjectPermissionAdmin`, the base admin of every protected
-model: staff see and edit only the rows their object grants (or their roles') allow."""
+model: staff see and edit only the rows their object grants (or their roles') allow.
+
+Every change of rights made here goes through `apps.rbac.services` with the staff user
+as the actor, so the admin follows the API's no-escalation rule: the object-permissions
+pages grant at most what the staff user holds and revoke only what it may; a role's page
+is read-only to staff who lack any right the role carries, and offers only the
+permissions they hold."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from guardian.admin import GuardedModelAdmin
+from guardian.admin import (
+    AdminGroupObjectPermissionsForm,
+    AdminUserObjectPermissionsForm,
+    GuardedModelAdmin,
+)
+from rest_framework.exceptions import PermissionDenied as Refusal
 
 from apps.rbac import services
 from apps.rbac.models import RoleProfile
-from apps.rbac.selectors import permission_catalog, role_list
-from launch.permissions import object_actions_of, objects_visible_to
+from apps.rbac.rights import actor_model_permissions, missing_role_rights
+from apps.rbac.selectors import codename_of, permission_catalog, role_list
+from apps.users.models import User
+from launch.permissions import OBJECT_ACTIONS, object_actions_of, objects_visible_to
+
+
+def refusal_message(error: Exception) -> str:
+    """The text of a service's refusal (403 or 422), for a form error or a message."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(getattr(error, "detail", error))
+
+
+@contextmanager
+def refusals_as_403() -> Iterator[None]:
+    """A service's refusal is DRF's 403, which the admin does not know: make it Django's.
+    The admin's own checks keep honest pages from getting here; crafted posts do."""
+    try:
+        yield
+    except Refusal as error:
+        raise PermissionDenied(refusal_message(error)) from error
+
+
+class ShareFormMixin(forms.Form):
+    """Guardian's object-permissions form, limited to Launch's object actions, decided
+    and written by `share_set` with the staff user as the actor."""
+
+    actor: User
+    obj: Model
+
+    def _principal(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get_obj_perms_field_choices(self) -> list[tuple[str, str]]:
+        model_name = self.obj._meta.model_name
+        offered = {codename for codename, _ in super().get_obj_perms_field_choices()}  # type: ignore[misc]
+        return [
+            (f"{action}_{model_name}", action)
+            for action in OBJECT_ACTIONS
+            if f"{action}_{model_name}" in offered
+        ]
+
+    def _actions(self) -> list[str]:
+        suffix = f"_{self.obj._meta.model_name}"
+        return [code.removesuffix(suffix) for code in self.cleaned_data.get("permissions", [])]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        try:
+            services.share_check(
+                actor=self.actor, obj=self.obj, actions=self._actions(), **self._principal()
+            )
+        except (Refusal, ValidationError) as error:
+            raise ValidationError(refusal_message(error)) from None
+        return cleaned
+
+    def save_obj_perms(self) -> None:
+        services.share_set(
+            actor=self.actor, obj=self.obj, actions=self._actions(), **self._principal()
+        )
+
+
+class UserShareForm(ShareFormMixin, AdminUserObjectPermissionsForm):
+    def _principal(self) -> dict[str, Any]:
+        return {"user": self.user}
+
+
+class RoleShareForm(ShareFormMixin, AdminGroupObjectPermissionsForm):
+    def _principal(self) -> dict[str, Any]:
+        return {"role": self.group}
 
 
 class ObjectPermissionAdmin(GuardedModelAdmin):
@@ -29,6 +111,18 @@ class ObjectPermissionAdmin(GuardedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return objects_visible_to(request.user, super().get_queryset(request))
+
+    @staticmethod
+    def adopt(obj: Model, saved: Model) -> None:
+        """Make the admin's unsaved `obj` the row a create service saved, so the rest of
+        the add view (log, redirect) sees its pk. Services create, grants included; the
+        admin never writes a row or a grant itself."""
+        obj.__dict__.update(saved.__dict__)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The service saved the many-to-many fields with the row; only inlines are left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def _holds(self, request: HttpRequest, obj: Model | None, action: str) -> bool:
         if obj is None:
@@ -52,6 +146,12 @@ class ObjectPermissionAdmin(GuardedModelAdmin):
         obj = get_object_or_404(self.get_queryset(request), pk=object_pk)
         if not self._holds(request, obj, "share"):
             raise PermissionDenied
+
+    def get_obj_perms_manage_user_form(self, request: HttpRequest) -> type[forms.Form]:
+        return type("UserShareForm", (UserShareForm,), {"actor": request.user})
+
+    def get_obj_perms_manage_group_form(self, request: HttpRequest) -> type[forms.Form]:
+        return type("RoleShareForm", (RoleShareForm,), {"actor": request.user})
 
     def obj_perms_manage_view(self, request: HttpRequest, object_pk: Any) -> HttpResponse:
         self._require_share(request, object_pk)
@@ -92,7 +192,12 @@ class RoleAdmin(GroupAdmin):
 
     def formfield_for_manytomany(self, db_field: Any, request: Any = None, **kwargs: Any) -> Any:
         if db_field.name == "permissions":
-            kwargs["queryset"] = permission_catalog()
+            # Only what the staff user could hand out; the service checks again.
+            catalog = permission_catalog()
+            if request is not None and not request.user.is_superuser:
+                held = actor_model_permissions(request.user)
+                catalog = catalog.filter(pk__in=[p.pk for p in catalog if codename_of(p) in held])
+            kwargs["queryset"] = catalog
         return super().formfield_for_manytomany(db_field, request=request, **kwargs)
 
     @admin.display(description="description")
@@ -108,14 +213,56 @@ class RoleAdmin(GroupAdmin):
     def is_default(self, role: Group) -> bool:
         return services.is_default(role)
 
+    def _holds(self, request: HttpRequest, role: Group) -> bool:
+        cache = request.__dict__.setdefault("_roles_held", {})
+        if role.pk not in cache:
+            cache[role.pk] = not missing_role_rights(request.user, role)  # type: ignore[arg-type]
+        return bool(cache[role.pk])
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or self._holds(request, obj))
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and services.is_default(obj):
             return False
-        return super().has_delete_permission(request, obj)
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self._holds(request, obj))
+
+    def save_model(self, request: HttpRequest, obj: Group, form: Any, change: bool) -> None:
+        permissions = [codename_of(p) for p in form.cleaned_data.get("permissions", [])]
+        actor = request.user
+        with refusals_as_403():
+            if change:
+                stored = Group.objects.get(pk=obj.pk)
+                services.role_update(
+                    actor=actor,  # type: ignore[arg-type]
+                    role=stored,
+                    name=obj.name,
+                    permissions=permissions,
+                )
+            else:
+                role = services.role_create(
+                    actor=actor,  # type: ignore[arg-type]
+                    name=obj.name,
+                    permissions=permissions,
+                )
+                obj.pk, obj._state.adding = role.pk, False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The permissions were set by the service; only the description inline is left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
-        services.role_delete(role=obj)
+        with refusals_as_403():
+            services.role_delete(actor=request.user, role=obj)  # type: ignore[arg-type]
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
-        for role in queryset:
-            services.role_delete(role=role)
+        roles = list(queryset)
+        # All or none: the bulk action is not one transaction.
+        if not all(self.has_delete_permission(request, role) for role in roles):
+            raise PermissionDenied
+        with refusals_as_403():
+            for role in roles:
+                services.role_delete(actor=request.user, role=role)  # type: ignore[arg-type]

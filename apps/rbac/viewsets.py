@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import Group
 from django.http import Http404
@@ -53,7 +53,8 @@ class PermissionViewSet(mixins.ListModelMixin, LaunchGenericViewSet):
 )
 class RoleViewSet(LaunchModelViewSet):
     """Roles (auth groups). Gated by `auth.{view,add,change,delete}_group`; roles carry
-    no object grants, so only the model layer applies."""
+    no object grants of their own, so only the model layer applies here, and the services
+    refuse (403) a change of a role holding rights the caller lacks."""
 
     queryset = role_list()
     serializer_class = RoleSerializer
@@ -66,18 +67,24 @@ class RoleViewSet(LaunchModelViewSet):
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    def _actor(self) -> User:
+        return cast(User, self.request.user)
+
     def _fresh(self, role: Group) -> Group:
         return role_list().get(pk=role.pk)
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = self._fresh(services.role_create(**serializer.validated_data))
+        role = services.role_create(actor=self._actor(), **serializer.validated_data)
+        serializer.instance = self._fresh(role)
 
     def perform_update(self, serializer: Any) -> None:
-        role = services.role_update(role=serializer.instance, **serializer.validated_data)
+        role = services.role_update(
+            actor=self._actor(), role=serializer.instance, **serializer.validated_data
+        )
         serializer.instance = self._fresh(role)
 
     def perform_destroy(self, instance: Any) -> None:
-        services.role_delete(role=instance)
+        services.role_delete(actor=self._actor(), role=instance)
 
     @extend_schema(
         request=MemberSerializer,
@@ -90,7 +97,9 @@ class RoleViewSet(LaunchModelViewSet):
         role = self.get_object()
         serializer = MemberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.role_add_member(role=role, user=serializer.validated_data["user_id"])
+        services.role_add_member(
+            actor=self._actor(), role=role, user=serializer.validated_data["user_id"]
+        )
         return Response(RoleSerializer(self._fresh(role)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -111,7 +120,7 @@ class RoleViewSet(LaunchModelViewSet):
             user = User.objects.get(pk=uuid.UUID(user_id))
         except (ValueError, User.DoesNotExist):
             raise Http404 from None
-        if not services.role_remove_member(role=role, user=user):
+        if not services.role_remove_member(actor=self._actor(), role=role, user=user):
             raise Http404
         return Response({"message": "Member removed successfully"})
 

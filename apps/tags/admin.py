@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -8,8 +8,8 @@ from django.http import HttpRequest
 
 from apps.rbac.admin import ObjectPermissionAdmin
 from apps.tags.models import Tag
-from apps.tags.services import DUPLICATE
-from launch.permissions import grant_owner_permissions
+from apps.tags.services import DUPLICATE, tag_create, tag_update
+from apps.users.models import User
 
 
 class TagAdminForm(forms.ModelForm):
@@ -46,8 +46,8 @@ class TagAdmin(ObjectPermissionAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: Tag, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-        if not change:
-            grant_owner_permissions(obj, obj.created_by)
+        if change:
+            tag_update(tag=obj, name=obj.name, color=obj.color)
+        else:
+            user = cast(User, request.user)
+            self.adopt(obj, tag_create(user=user, name=obj.name, color=obj.color))

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from launch.models import UUIDModel
+from launch.models import RoleGrant, UserGrant, UUIDModel
 
 DEFAULT_COLOR = "#6366f1"
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 
 
 class Tag(UUIDModel):
+    owner_field: ClassVar[str] = "created_by"
+
     name = models.CharField(max_length=50)
     color = models.CharField(max_length=7, default=DEFAULT_COLOR, validators=[color_validator])
     created_by = models.ForeignKey(
@@ -37,9 +40,9 @@ class Tag(UUIDModel):
         return self.name
 
 
-class TagUserObjectPermission(UserObjectPermissionBase):
+class TagUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Tag, on_delete=models.CASCADE)
 
 
-class TagGroupObjectPermission(GroupObjectPermissionBase):
+class TagGroupObjectPermission(RoleGrant):
     content_object = models.ForeignKey(Tag, on_delete=models.CASCADE)

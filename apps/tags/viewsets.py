@@ -30,7 +30,6 @@ class TagViewSet(ShareableMixin, LaunchModelViewSet):
     search_fields = ["name"]
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
-    share_owner_field = "created_by"
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = tag_create(

@@ -72,11 +72,14 @@ def user_create(
     is_superuser: bool = False,
     is_staff: bool | None = None,
     validate: bool = True,
+    actor: User | None = None,
 ) -> User:
     """Create a user; 409 if the email is taken (case-insensitively).
 
-    A superuser is also staff unless told otherwise, so it can open the admin.
+    A superuser is also staff unless told otherwise, so it can open the admin. Only a
+    superuser `actor` (or the system, None) creates staff or superusers (else 403).
     Side effects: gives the user the default role (`DEFAULT_ROLE`)."""
+    from apps.rbac.rights import require_superuser
     from apps.rbac.services import role_assign_default
 
     user = User(
@@ -86,6 +89,8 @@ def user_create(
         is_superuser=is_superuser,
         is_staff=is_superuser if is_staff is None else is_staff,
     )
+    if user.is_superuser or user.is_staff:
+        require_superuser(actor, "make users staff or superusers")
     if User.objects.filter(email=user.email).exists():
         raise Conflict(DUPLICATE_EMAIL)
     if password is None:
@@ -117,12 +122,15 @@ def user_update(
     is_staff: bool | None = None,
     password: str | None = None,
     roles: Iterable[Group] | None = None,
+    actor: User | None = None,
 ) -> User:
     """Change the given fields (None leaves a field alone); 409 on a taken email.
 
+    The flags and `roles` are rights: they go through `apps.rbac.services` with `actor`
+    (only superusers change the flags; roles follow the no-escalation rule).
     Side effects: revokes the user's tokens when it is deactivated or its password set;
     `roles` replaces the user's roles."""
-    from apps.rbac.services import user_set_roles
+    from apps.rbac.services import user_set_flags, user_set_roles
 
     revoke = False
     if email is not None:
@@ -133,10 +141,7 @@ def user_update(
             user.email = email
     if full_name is not None:
         user.full_name = full_name
-    if is_superuser is not None:
-        user.is_superuser = is_superuser
-    if is_staff is not None:
-        user.is_staff = is_staff
+    user_set_flags(actor=actor, user=user, is_superuser=is_superuser, is_staff=is_staff)
     if is_active is not None:
         revoke = user.is_active and not is_active
         user.is_active = is_active
@@ -146,7 +151,7 @@ def user_update(
         revoke = True
     _save_unique(user)
     if roles is not None:
-        user_set_roles(user=user, roles=roles)
+        user_set_roles(actor=actor, user=user, roles=roles)
     if revoke:
         user_revoke_tokens(user=user)
     return user

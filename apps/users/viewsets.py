@@ -80,7 +80,10 @@ class UserViewSet(
         responses={201: UserPublicSerializer},
     )
     def create(self, request: Request) -> Response:
-        user = services.user_create(**_input(UserCreateSerializer, request))
+        user = services.user_create(
+            actor=request.user,  # type: ignore[arg-type]
+            **_input(UserCreateSerializer, request),
+        )
         return _public(user, status.HTTP_201_CREATED)
 
     @extend_schema(operation_id="users-read_user_by_id", tags=["users"])
@@ -94,7 +97,11 @@ class UserViewSet(
         responses={200: UserPublicSerializer},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = services.user_update(user=self.get_object(), **_input(UserUpdateSerializer, request))
+        user = services.user_update(
+            user=self.get_object(),
+            actor=request.user,  # type: ignore[arg-type]
+            **_input(UserUpdateSerializer, request),
+        )
         return _public(user)
 
     @extend_schema(

@@ -1,8 +1,11 @@
 """`GET, PUT /{resource}/{id}/shares`: who holds which object permissions on a row.
 
-Mix `ShareableMixin` into a `LaunchModelViewSet` whose model has direct grant tables.
-Both methods need object `share` (the creator holds it) and the role permission
-`<app>.share_<model>`; superusers pass.
+Mix `ShareableMixin` into a `LaunchModelViewSet` whose model has direct grant tables and
+an `owner_field`. Both methods need object `share` (the creator holds it) and the role
+permission `<app>.share_<model>`; superusers pass. A PUT is decided and written by
+`apps.rbac.services.share_set`: a sharer grants at most what it holds, shares with a
+role only as the owner or a role manager, and revokes only the grants it made (the owner
+and superusers revoke any but the owner's own).
 """
 
 from __future__ import annotations
@@ -17,14 +20,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from launch.permissions import (
-    OBJECT_ACTIONS,
-    Share,
-    share_for,
-    share_with_role,
-    share_with_user,
-    shares_of,
-)
+from apps.rbac.services import share_set
+from launch.permissions import OBJECT_ACTIONS, Share, shares_of
 
 
 class ShareSerializer(serializers.Serializer[Share]):
@@ -61,9 +58,6 @@ ShareListSerializer = inline_serializer(
 
 
 class ShareableMixin:
-    # The field naming the row's creator, whose grants others may not take away.
-    share_owner_field = "owner"
-
     @extend_schema(
         methods=["GET"], responses=ShareListSerializer, summary="List the grants on this row"
     )
@@ -83,22 +77,14 @@ class ShareableMixin:
 
         serializer = ShareSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        target_user, role = (
-            serializer.validated_data.get("user"),
-            serializer.validated_data.get("role"),
+        share = share_set(
+            actor=request.user,  # type: ignore[arg-type]
+            obj=obj,
+            user=serializer.validated_data.get("user"),
+            role=serializer.validated_data.get("role"),
+            actions=serializer.validated_data["permissions"],
         )
-        if target_user is not None:
-            if target_user.pk == request.user.pk:
-                # Changing your own grants is a no-op: nobody locks themselves out.
-                return Response(ShareSerializer(share_for(obj, user=target_user)).data)
-            if target_user.pk == getattr(obj, f"{self.share_owner_field}_id", None):
-                raise serializers.ValidationError(
-                    {"user_id": "The owner's permissions cannot be changed."}
-                )
-            share_with_user(obj, target_user, serializer.validated_data["permissions"])
-            return Response(ShareSerializer(share_for(obj, user=target_user)).data)
-        share_with_role(obj, role, serializer.validated_data["permissions"])
-        return Response(ShareSerializer(share_for(obj, role=role)).data)
+        return Response(ShareSerializer(share).data)
 
 
 def shares_schema(resource: str, singular: str) -> list[Any]:

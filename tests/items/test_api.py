@@ -121,7 +121,7 @@ def test_share_with_a_role_reaches_its_members_until_they_leave_it(
     assert client.get(detail(item)).status_code == 200
     assert client.get(URL).json()["count"] == 1
 
-    role_remove_member(role=roles["member"], user=colleague)
+    role_remove_member(actor=None, role=roles["member"], user=colleague)
     assert client.get(detail(item)).status_code == 403  # model layer: no role, no items
     assert client.get(URL).status_code == 403
 

@@ -12,19 +12,23 @@ ROLES = "/api/v1/roles/"
 
 @pytest.fixture
 def role_manager(make_user, roles):
-    """A user whose only role holds every `auth.*_group` permission."""
+    """A user holding every `auth.*_group` permission and the viewer role: it may build
+    roles out of the view permissions it holds, and nothing more."""
     manager_role = role_create(
+        actor=None,
         name="role-managers",
         permissions=[f"auth.{a}_group" for a in ("view", "add", "change", "delete")],
     )
     user = make_user()
-    user_set_roles(user=user, roles=[manager_role])
+    user_set_roles(actor=None, user=user, roles=[manager_role, roles["viewer"]])
     return user
 
 
 @pytest.fixture
 def custom(roles):
-    return role_create(name="editors", description="Edit things", permissions=["items.change_item"])
+    return role_create(
+        actor=None, name="editors", description="Edit things", permissions=["items.change_item"]
+    )
 
 
 def test_catalog_lists_launch_permissions_only(client_for, superuser):
@@ -123,7 +127,7 @@ def call(make_member):
 
     def run(client, route):
         method, path, payload = route
-        role = role_create(name="target")
+        role = role_create(actor=None, name="target")
         user = make_member(role=None)
         role.user_set.add(user)
         url = path.format(role=f"{ROLES}{role.pk}", user_id=user.pk)

@@ -68,8 +68,8 @@ def test_an_empty_default_role_assigns_nothing(make_user):
 def test_user_set_roles_replaces_the_set(make_user):
     roles = {role.name: role for role in roles_ensure_defaults()}
     user = make_user()
-    user_set_roles(user=user, roles=[roles["member"], roles["viewer"]])
-    user_set_roles(user=user, roles=[roles["admin"]])
+    user_set_roles(actor=None, user=user, roles=[roles["member"], roles["viewer"]])
+    user_set_roles(actor=None, user=user, roles=[roles["admin"]])
     assert user_role_names(user) == ["admin"]
 
 

@@ -21,12 +21,11 @@ from django.core.management.base import BaseCommand
 from apps.items.models import Item
 from apps.items.services import item_create
 from apps.operations.activity import system_activity
-from apps.rbac.services import roles_ensure_defaults, user_set_roles
+from apps.rbac.services import roles_ensure_defaults, share_set, user_set_roles
 from apps.tags.models import Tag
 from apps.tags.services import tag_create
 from apps.users.models import User
 from apps.users.services import user_create
-from launch.permissions import share_with_user
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 # email, full name, role, staff
@@ -78,7 +77,7 @@ class Command(BaseCommand):
                 continue
             password = secrets.token_urlsafe(12)
             user = user_create(email=email, password=password, full_name=full_name, is_staff=staff)
-            user_set_roles(user=user, roles=[Group.objects.get(name=role)])
+            user_set_roles(actor=None, user=user, roles=[Group.objects.get(name=role)])
             self.created += 1
             self.stdout.write(f"  {email} / {password}  (role {role}; shown only now)")
 
@@ -100,8 +99,9 @@ class Command(BaseCommand):
                 description=description,
                 tag_ids=[tags[name].pk for name in tag_names],
             )
-            share_with_user(item, bob, {"view", "change"})
-            share_with_user(item, carol, {"view"})
+            # Alice shares as she would through the API, so the activity log shows it.
+            share_set(actor=alice, obj=item, user=bob, actions={"view", "change"})
+            share_set(actor=alice, obj=item, user=carol, actions={"view"})
             self.created += 1
 
     def project(self) -> None:
@@ -114,7 +114,7 @@ class Command(BaseCommand):
             project = project_create(
                 user=alice, name=PROJECT_NAME, description="Sample documents about Launch."
             )
-            share_with_user(project, self._user(USERS[1][0]), {"view"})
+            share_set(actor=alice, obj=project, user=self._user(USERS[1][0]), actions={"view"})
             self.created += 1
         existing = set(project.documents.values_list("filename", flat=True))
         for path in sorted(DEMO_DIR.iterdir()):

@@ -3,6 +3,11 @@
 A role is a Django `Group`; its description lives in `RoleProfile`. The default role is
 the one `settings.DEFAULT_ROLE` names: new users get it, and it cannot be deleted or
 renamed (409) while the setting points at it.
+
+Every write takes the acting user (`actor`; None for the system) and applies the
+no-escalation rule of `apps.rbac.rights`: a non-superuser changes only roles whose
+every right it holds, and adds only permissions it holds. Permission changes are
+recorded in the activity log with before and after.
 """
 
 from __future__ import annotations
@@ -15,11 +20,19 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 
+from apps.operations.activity import record_rights_change
 from apps.rbac.models import RoleProfile
+from apps.rbac.rights import (
+    Refused,
+    require_holds_permissions,
+    require_holds_role,
+    role_permissions,
+    unrestricted,
+)
 from apps.rbac.selectors import codename_of, permission_catalog
 from apps.users.models import User
 from launch.api.exceptions import Conflict
-from launch.permissions import forget_roles, perm_models
+from launch.permissions import perm_models
 
 DUPLICATE_ROLE = "A role with this name already exists."
 DEFAULT_ROLE_FIXED = "The default role cannot be deleted or renamed."
@@ -31,6 +44,17 @@ VIEWER_ACTIONS = ("view",)
 
 def is_default(role: Group) -> bool:
     return role.name == settings.DEFAULT_ROLE
+
+
+def reserved_role_names() -> set[str]:
+    """Names `roles_ensure_defaults` fills with permissions: a role a non-superuser
+    created (and joined) under one of them would gain them at the next `bootstrap`."""
+    return {*DEFAULT_DESCRIPTIONS, settings.DEFAULT_ROLE} - {""}
+
+
+def _require_name_allowed(actor: User | None, name: str) -> None:
+    if name in reserved_role_names() and not unrestricted(actor):
+        raise Refused(f"Only superusers may create or rename the role {name}.")
 
 
 def permissions_from_codenames(codenames: Iterable[str]) -> list[Permission]:
@@ -53,31 +77,64 @@ def _save_group(role: Group) -> None:
         raise Conflict(DUPLICATE_ROLE) from None
 
 
+def _set_permissions(*, actor: User | None, role: Group, permissions: list[Permission]) -> None:
+    before = role_permissions(role)
+    after = {codename_of(p) for p in permissions}
+    if before == after:
+        return
+    role.permissions.set(permissions)
+    record_rights_change(
+        actor=actor,
+        target=role,
+        kind="role_permissions",
+        changes={"role_permissions": (sorted(before), sorted(after))},
+    )
+
+
 @transaction.atomic
-def role_create(*, name: str, description: str = "", permissions: Iterable[str] = ()) -> Group:
-    """Create a role. Side effects: a Group, its RoleProfile and permission links."""
+def role_create(
+    *,
+    actor: User | None,
+    name: str,
+    description: str = "",
+    permissions: Iterable[str] = (),
+) -> Group:
+    """Create a role holding `permissions`, each of which a non-superuser `actor` must
+    hold itself. Side effects: a Group, its RoleProfile and permission links; an activity
+    entry for the permissions."""
     granted = permissions_from_codenames(permissions)
+    _require_name_allowed(actor, name)
+    require_holds_permissions(
+        actor, {codename_of(p) for p in granted}, f"create the role {name} with these"
+    )
     if Group.objects.filter(name=name).exists():
         raise Conflict(DUPLICATE_ROLE)
     role = Group(name=name)
     _save_group(role)
     RoleProfile.objects.create(role=role, description=description)
-    role.permissions.set(granted)
+    _set_permissions(actor=actor, role=role, permissions=granted)
     return role
 
 
 @transaction.atomic
 def role_update(
     *,
+    actor: User | None,
     role: Group,
     name: str | None = None,
     description: str | None = None,
     permissions: Iterable[str] | None = None,
 ) -> Group:
-    """Change the given fields of `role`; `permissions` replaces its set."""
+    """Change the given fields of `role`; `permissions` replaces its set.
+
+    A non-superuser must hold every right the role carries, and every permission it
+    adds. Side effects: an activity entry when the permissions change."""
+    require_holds_role(actor, role, f"change the role {role.name}")
     if name is not None and name != role.name:
         if is_default(role):
             raise Conflict(DEFAULT_ROLE_FIXED)
+        _require_name_allowed(actor, role.name)
+        _require_name_allowed(actor, name)
         if Group.objects.filter(name=name).exclude(pk=role.pk).exists():
             raise Conflict(DUPLICATE_ROLE)
         role.name = name
@@ -85,59 +142,29 @@ def role_update(
     if description is not None:
         RoleProfile.objects.update_or_create(role=role, defaults={"description": description})
     if permissions is not None:
-        role.permissions.set(permissions_from_codenames(permissions))
+        granted = permissions_from_codenames(permissions)
+        require_holds_permissions(
+            actor, {codename_of(p) for p in granted}, f"give the role {role.name} these"
+        )
+        _set_permissions(actor=actor, role=role, permissions=granted)
     return role
 
 
 @transaction.atomic
-def role_delete(*, role: Group) -> None:
-    """Delete a role. Side effects: its members lose it; its object grants cascade."""
+def role_delete(*, actor: User | None, role: Group) -> None:
+    """Delete a role. Side effects: its members lose it; its object grants cascade; an
+    activity entry names the permissions and the number of members it took away."""
     if is_default(role):
         raise Conflict(DEFAULT_ROLE_FIXED)
+    require_holds_role(actor, role, f"delete the role {role.name}")
+    record_rights_change(
+        actor=actor,
+        target=role,
+        kind="role_deleted",
+        changes={"role_permissions": (sorted(role_permissions(role)), [])},
+        members_removed=role.user_set.count(),
+    )
     role.delete()
-
-
-@transaction.atomic
-def role_add_member(*, role: Group, user: User) -> None:
-    """Give `user` the role (idempotent)."""
-    user.groups.add(role)
-    forget_roles(user)
-
-
-@transaction.atomic
-def role_remove_member(*, role: Group, user: User) -> bool:
-    """Take the role from `user`. Returns whether the user held it."""
-    held = user.groups.filter(pk=role.pk).exists()
-    user.groups.remove(role)
-    forget_roles(user)
-    return held
-
-
-@transaction.atomic
-def user_set_roles(*, user: User, roles: Iterable[Group]) -> None:
-    """Replace `user`'s roles with exactly `roles`."""
-    user.groups.set(list(roles))
-    forget_roles(user)
-
-
-@transaction.atomic
-def role_assign_default(*, user: User) -> Group | None:
-    """Give a new user the default role, creating the default roles first if needed.
-    Returns the role, or None when `DEFAULT_ROLE` is empty (no role for new users)."""
-    if not settings.DEFAULT_ROLE:
-        return None
-    role = Group.objects.filter(name=settings.DEFAULT_ROLE).first()
-    if role is None:
-        roles_ensure_defaults()
-        role = Group.objects.get(name=settings.DEFAULT_ROLE)
-    user.groups.add(role)
-    forget_roles(user)
-    return role
-
-
-def user_role_names(user: User) -> list[str]:
-    """Names of `user`'s roles, sorted; uses a `groups` prefetch when there is one."""
-    return sorted(group.name for group in user.groups.all())
 
 
 def _has_object_grants(content_type: ContentType) -> bool:
@@ -184,7 +211,8 @@ def roles_ensure_defaults() -> list[Group]:
     permission staff took from a default role comes back (give the users another role
     instead of trimming a default one).
 
-    Side effects: Group, RoleProfile and group-permission rows.
+    Side effects: Group, RoleProfile and group-permission rows; an activity entry for
+    each role whose permissions it changed.
     """
     roles = []
     for name, permissions in _default_role_permissions().items():
@@ -192,6 +220,9 @@ def roles_ensure_defaults() -> list[Group]:
         RoleProfile.objects.get_or_create(
             role=role, defaults={"description": DEFAULT_DESCRIPTIONS[name]}
         )
-        role.permissions.add(*permissions)
+        held = role_permissions(role)
+        missing = [p for p in permissions if codename_of(p) not in held]
+        if missing:
+            _set_permissions(actor=None, role=role, permissions=[*role.permissions.all(), *missing])
         roles.append(role)
     return roles
