@@ -6,11 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format types check-deploy reliability clean-data help
+.PHONY: run test test-property lint format types check-deploy reliability clean-data help
 
 help:
 	@echo "make run    - set up and serve API, admin, Celery worker and beat on 127.0.0.1:$${PORT:-8000}"
 	@echo "make test   - set up and run the test suite with coverage (real PostgreSQL)"
+	@echo "make test-property - the stateful property tests (bounded sequences through the API)"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make types  - write openapi.json and TypeScript types (types/api.d.ts)"
 
@@ -29,7 +30,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(PY) manage.py spectacular --validate --fail-on-warn --settings=config.settings.test --file /dev/null
-	$(PY) -m pytest --create-db --cov --cov-report=term
+	$(PY) -m pytest --create-db --cov --cov-report=term -m "not property"
+
+# Stateful property tests: a few minutes of bounded, seeded API sequences (the seed is
+# printed; LAUNCH_PROPERTY_SEED replays one, LAUNCH_PROPERTY_SEQUENCES/_STEPS scale it).
+test-property: $(STAMP)
+	$(PY) -m pytest -m property
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,9 +1,13 @@
 """Object permissions: the one helper every app uses to grant, share, check and filter.
 
-Every protected model declares a `share_<model>` permission and two guardian direct
-foreign-key models (`<Model>UserObjectPermission`, `<Model>GroupObjectPermission`), so a
-grant is an indexed row that is deleted with its object. Object actions are the model's
-`view`, `change`, `delete` and `share` permissions; `add` has no object.
+Every protected model declares a `share_<model>` permission, an `owner_field`, and two
+guardian direct foreign-key models built on `launch.models.UserGrant` and `RoleGrant`
+(`<Model>UserObjectPermission`, `<Model>GroupObjectPermission`), so a grant is an
+indexed row that is deleted with its object and names who granted it. Object actions are
+the model's `view`, `change`, `delete` and `share` permissions; `add` has no object.
+
+The writers here are unchecked primitives. Who may grant or revoke what is decided by
+`apps.rbac.services.share_set`, which the API and the admin call.
 
 Visibility is decided by object grants only (the user's own and its roles'): a role's
 model-wide `view_item` opens the endpoint, never every row (guardian's

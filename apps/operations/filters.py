@@ -5,7 +5,7 @@ from typing import Any
 import django_filters
 from auditlog.models import LogEntry
 from django.core.validators import RegexValidator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 
 class ActivityFilter(django_filters.FilterSet):
@@ -17,10 +17,23 @@ class ActivityFilter(django_filters.FilterSet):
     )
     since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    rights = django_filters.BooleanFilter(
+        method="filter_rights",
+        help_text="true: only changes of rights (grants, roles, role and user permissions, "
+        "staff and superuser flags); false: everything else.",
+    )
 
     class Meta:
         model = LogEntry
-        fields = ["actor_id", "object_type", "since", "until"]
+        fields = ["actor_id", "object_type", "since", "until", "rights"]
+
+    def filter_rights(
+        self, queryset: QuerySet[LogEntry], name: str, value: bool | None
+    ) -> QuerySet[LogEntry]:
+        if value is None:
+            return queryset
+        marked = Q(additional_data__has_key="rights")
+        return queryset.filter(marked if value else ~marked | Q(additional_data__isnull=True))
 
     def filter_object_type(
         self, queryset: QuerySet[LogEntry], name: str, value: Any

@@ -105,8 +105,10 @@ class UserAdmin(DjangoUserAdmin):
             return fields
         return fields + RIGHTS_FIELDS
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
         form.actor = request.user  # type: ignore[attr-defined]
         return form
 

@@ -1,6 +1,6 @@
 """Figures for docs/reliability.md, recorded by the tests that prove Launch's promises.
 
-Tests mark themselves `@pytest.mark.promise(N)` (N = 1..5, see docs/reliability.md) and
+Tests mark themselves `@pytest.mark.promise(N)` (N = 1..6, see docs/reliability.md) and
 call `record(name, amount)` for what they did: requests fuzzed, faults injected, hostile
 files tried, rows lost. Recording is a no-op unless LAUNCH_RELIABILITY_FIGURES names a
 file, which the report command (`make reliability`) sets; figures append as JSON lines,
@@ -21,6 +21,8 @@ PROMISES = {
     "within their lifetime.",
     4: "Hostile input never crashes the service or exhausts it.",
     5: "Retries never duplicate chunks, emails or model charges.",
+    6: "No escalation: nothing a non-superuser does through the API or the admin leaves "
+    "anyone with a right it did not hold, and every change of rights is in the activity log.",
 }
 
 
