@@ -14,7 +14,8 @@ from launch.api.filters import QueryFilterBackend
     list=extend_schema(
         operation_id="activity-list",
         tags=["activity"],
-        summary="The activity log: every create, update and delete (superusers)",
+        summary="The activity log: every create, update and delete, and every change of "
+        "rights with before and after (superusers)",
     )
 )
 class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
