@@ -170,6 +170,30 @@ class ObjectPermissionAdmin(GuardedModelAdmin):
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
 
 
+class RoleAdminForm(forms.ModelForm):
+    """The role's name follows the services' rules here too, so the page shows them as
+    form errors: the default role keeps its name, and only superusers use the names of
+    the default roles."""
+
+    actor: Any = None  # the staff user, set per request
+
+    class Meta:
+        model = Group
+        fields = ["name", "permissions"]
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        stored = Group.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        if stored is None or stored.name != name:
+            if stored is not None and services.is_default(stored):
+                raise forms.ValidationError(services.DEFAULT_ROLE_FIXED)
+            reserved = services.reserved_role_names()
+            touched = {name, stored.name if stored else name}
+            if reserved & touched and not (self.actor and self.actor.is_superuser):
+                raise forms.ValidationError("Only superusers use the default roles' names.")
+        return name
+
+
 class RoleProfileInline(admin.StackedInline):
     model = RoleProfile
     can_delete = False
@@ -183,12 +207,20 @@ admin.site.unregister(Group)
 class RoleAdmin(GroupAdmin):
     """Roles are Django groups; their permissions are limited to Launch's catalog."""
 
+    form = RoleAdminForm
     inlines = [RoleProfileInline]
     list_display = ["name", "description", "user_count", "is_default"]
     list_filter = ["permissions__content_type__app_label"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return role_list()
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # type: ignore[attr-defined]
+        return form
 
     def formfield_for_manytomany(self, db_field: Any, request: Any = None, **kwargs: Any) -> Any:
         if db_field.name == "permissions":

@@ -287,3 +287,15 @@ def test_a_superuser_sets_flags_and_permissions_in_the_admin_and_it_is_recorded(
     assert kinds["user_permissions"].changes_dict == {"user_permissions": [[], ["users.view_user"]]}
     page = root_browser.get(f"/admin/auditlog/logentry/{kinds['flags'].pk}/change/")
     assert page.status_code == 200
+
+
+def test_role_names_follow_the_services_rules_as_form_errors(browser, root_browser, roles):
+    viewer = roles["viewer"]
+    renamed = browser.post(f"{GROUPS}/{viewer.pk}/change/", role_form(viewer, name="watchers"))
+    assert renamed.status_code == 200
+    assert renamed.context["adminform"].form.errors["name"]
+    member = roles["member"]
+    fixed = root_browser.post(f"{GROUPS}/{member.pk}/change/", role_form(member, name="members"))
+    assert fixed.status_code == 200
+    assert fixed.context["adminform"].form.errors["name"]
+    assert set(Group.objects.values_list("name", flat=True)) >= {"viewer", "member"}
