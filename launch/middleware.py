@@ -7,10 +7,12 @@ import re
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from http import HTTPStatus
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 
 logger = logging.getLogger("launch.api")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
@@ -57,3 +59,47 @@ class ApiErrorMiddleware:
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse({"detail": "The request body is too large."}, status=413)
         return None
+
+
+_MESSAGES = {
+    400: "Bad request.",
+    403: "Forbidden.",
+    404: "Not found.",
+    413: "The request body is too large.",
+    500: "Internal server error.",
+}
+
+
+class ApiJsonOnlyMiddleware:
+    """Every error answer on `/api/` is the JSON envelope, whoever produced it: Django's
+    DEBUG pages (unknown route, crash, bad Host), or a plain Django view's 405 or CSRF page.
+    DRF's answers are JSON already and pass untouched. Outermost but for the request id,
+    so it sees what every other layer answered; it keeps their headers and cookies."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.status_code < 400 or not request.path.startswith("/api/"):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        status = response.status_code
+        if status == 405:
+            detail = f'Method "{request.method}" not allowed.'
+        else:
+            detail = _MESSAGES.get(status) or _phrase(status)
+        replacement = JsonResponse({"detail": detail}, status=status)
+        for header, value in response.items():
+            if header.lower() not in ("content-type", "content-length"):
+                replacement[header] = value
+        replacement.cookies = response.cookies
+        return replacement
+
+
+def _phrase(status: int) -> str:
+    try:
+        return f"{HTTPStatus(status).phrase}."
+    except ValueError:
+        return "Error."

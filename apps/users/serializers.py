@@ -87,6 +87,13 @@ class UserRegisterSerializer(serializers.Serializer):
     validate_full_name = staticmethod(_blank_if_null)
 
 
+class PrivateUserCreateSerializer(UserRegisterSerializer):
+    """Upstream's local-only user creation. `is_verified` is accepted and not stored:
+    Launch has no email verification, so every account is usable at once."""
+
+    is_verified = serializers.BooleanField(required=False, default=False)
+
+
 class UserCreateSerializer(UserRegisterSerializer):
     is_active = serializers.BooleanField(required=False, default=True)
     is_superuser = serializers.BooleanField(required=False, default=False)

@@ -23,5 +23,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="password-recovery-html-content",
     ),
     re_path(r"^reset-password/?$", views.ResetPasswordView.as_view(), name="reset-password"),
+    re_path(r"^private/users/?$", views.PrivateUserCreateView.as_view(), name="private-users"),
     *router.urls,
 ]

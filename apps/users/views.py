@@ -2,18 +2,22 @@
 
 The endpoints that take credentials or a refresh token run no authentication
 (`authentication_classes = []`): a stale or broken `access_token` cookie must not turn a
-fresh login into a 401.
+fresh login into a 401. So they apply the origin check themselves
+(`launch.api.origins`): refresh and logout when the token comes from the cookie, login
+against a browser page that states an untrusted origin (login CSRF: a page elsewhere
+must not sign the browser into an account of its choosing).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,14 +30,16 @@ from apps.users.serializers import (
     LoginSerializer,
     MessageSerializer,
     NewPasswordSerializer,
+    PrivateUserCreateSerializer,
     RefreshSerializer,
     TokenSerializer,
     UserPublicSerializer,
 )
-from apps.users.services import user_authenticate
+from apps.users.services import user_authenticate, user_create
 from apps.users.throttles import LoginAccountThrottle, LoginAddressThrottle, RecoveryThrottle
 from apps.users.tokens import TokenPair, token_pair_issue, token_refresh, token_revoke
 from launch.api.authentication import REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
+from launch.api.origins import cookie_write_refusal, stated_origin_refusal
 
 EMAIL_PARAM = OpenApiParameter("email", OpenApiTypes.STR, OpenApiParameter.PATH)
 
@@ -61,6 +67,20 @@ class CredentialsView(APIView):
         return 'Bearer realm="api"'
 
 
+def _refresh_token_of(request: Request) -> str | None:
+    """The refresh token from the body, else from the cookie (origin-checked: the cookie
+    is sent by the browser whichever page asks)."""
+    raw = _validated(RefreshSerializer, request.data).get("refresh_token")
+    if raw:
+        return str(raw)
+    raw = request.COOKIES.get(REFRESH_COOKIE)
+    if raw:
+        refusal = cookie_write_refusal(request)
+        if refusal:
+            raise PermissionDenied(refusal)
+    return raw
+
+
 def _validated(serializer_class: type, data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
@@ -82,6 +102,9 @@ class LoginView(CredentialsView):
         "Also sets the httpOnly `access_token` and `refresh_token` cookies.",
     )
     def post(self, request: Request) -> Response:
+        refusal = stated_origin_refusal(request)
+        if refusal:
+            raise PermissionDenied(refusal)
         data = _validated(LoginSerializer, request.data)
         user = user_authenticate(email=data["username"], password=data["password"])
         return _token_response(token_pair_issue(user=user))
@@ -97,8 +120,7 @@ class RefreshView(CredentialsView):
         "refresh token is revoked: using it again is a 401.",
     )
     def post(self, request: Request) -> Response:
-        raw = _validated(RefreshSerializer, request.data).get("refresh_token")
-        raw = raw or request.COOKIES.get(REFRESH_COOKIE)
+        raw = _refresh_token_of(request)
         if not raw:
             raise AuthenticationFailed("No refresh token was provided.")
         return _token_response(token_refresh(raw=raw))
@@ -114,13 +136,40 @@ class LogoutView(CredentialsView):
         "Idempotent: an already invalid token is not an error.",
     )
     def post(self, request: Request) -> Response:
-        raw = _validated(RefreshSerializer, request.data).get("refresh_token")
-        raw = raw or request.COOKIES.get(REFRESH_COOKIE)
+        raw = _refresh_token_of(request)
         if raw:
             token_revoke(raw=raw)
         response = Response({"message": "Logged out successfully"})
         clear_auth_cookies(response)
         return response
+
+
+class PrivateUserCreateView(CredentialsView):
+    """Upstream's `POST /private/users/`, which its front end's end-to-end tests use to
+    make accounts. Exists only where `ENABLE_PRIVATE_API` is on (the default under
+    DEBUG); elsewhere every method answers 404, and the schema leaves it out."""
+
+    local_only = True
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if not settings.ENABLE_PRIVATE_API:
+            raise NotFound()
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="private-create_user",
+        tags=["private"],
+        request=PrivateUserCreateSerializer,
+        responses={201: UserPublicSerializer},
+        description="Create an active user without signing in (local development and "
+        "end-to-end tests only). `is_verified` is accepted and ignored.",
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(PrivateUserCreateSerializer, request.data)
+        user = user_create(
+            email=data["email"], password=data["password"], full_name=data["full_name"]
+        )
+        return Response(UserPublicSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class TestTokenView(APIView):

@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from launch.api.origins import normalize_origin
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -31,7 +33,20 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = True
-FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:5173")
+# The front end (password-recovery links point there). Its origin joins
+# CORS_ALLOWED_ORIGINS, and so the origins trusted for cookie writes
+# (launch/api/origins.py), when it is set explicitly, or under DEBUG, where the default
+# names the local dev server. Production never trusts an origin nobody configured.
+FRONTEND_URL = env.str("FRONTEND_URL", default="") or "http://localhost:5173"
+if DEBUG or env.str("FRONTEND_URL", default=""):
+    _frontend_origin = normalize_origin(FRONTEND_URL)
+    if _frontend_origin is None:
+        raise ImproperlyConfigured("FRONTEND_URL must be an http(s) URL.")
+    if _frontend_origin not in CORS_ALLOWED_ORIGINS:
+        CORS_ALLOWED_ORIGINS.append(_frontend_origin)
+# POST /api/v1/private/users/ (upstream's route for its end-to-end tests): under DEBUG,
+# or with this on; a 404 otherwise.
+ENABLE_PRIVATE_API = env.bool("ENABLE_PRIVATE_API", default=DEBUG)
 PROJECT_NAME = env.str("PROJECT_NAME", default="Launch")
 
 INSTALLED_APPS = [
@@ -66,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "launch.middleware.RequestIdMiddleware",
+    "launch.middleware.ApiJsonOnlyMiddleware",
     "launch.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "launch.api.authentication.AuthCookieMiddleware",
     "apps.operations.activity.ActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -186,8 +203,12 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# ACCESS_TOKEN_EXPIRE_SECONDS, when set, wins over the minutes (tests of expiry use it).
+_access_seconds = env.int("ACCESS_TOKEN_EXPIRE_SECONDS", default=0) or 60 * env.int(
+    "ACCESS_TOKEN_EXPIRE_MINUTES", default=15
+)
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_EXPIRE_MINUTES", default=15)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=_access_seconds),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("REFRESH_TOKEN_EXPIRE_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
@@ -200,6 +221,10 @@ SIMPLE_JWT = {
     "REVOKE_TOKEN_CLAIM": "hash_password",
     "LEEWAY": 0,
 }
+# How long a refresh token that a cookie session just rotated still identifies its user
+# (without new tokens) to the browser's other requests in flight; see apps/users/tokens.py.
+REFRESH_TOKEN_REUSE_SECONDS = env.int("REFRESH_TOKEN_REUSE_SECONDS", default=30)
+# Secure cookies need HTTPS; under DEBUG (http://localhost) they would never be sent.
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG)
 AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Lax")
 USERS_OPEN_REGISTRATION = env.bool("USERS_OPEN_REGISTRATION", default=True)
@@ -220,6 +245,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {},
+    "PREPROCESSING_HOOKS": ["launch.api.schema.local_only_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "launch.api.schema.error_responses",

@@ -1,8 +1,20 @@
-"""JWT from the `Authorization: Bearer` header or from the httpOnly `access_token` cookie.
+"""JWT from the `Authorization: Bearer` header or from the httpOnly auth cookies.
 
-The cookie path is what a browser sends on its own, so unsafe methods authenticated by
-the cookie must also pass Django's CSRF check (as DRF's SessionAuthentication does). The
-header path needs no CSRF check: a browser never adds that header cross-site.
+The header path is for programs: a browser never adds that header on its own, so it
+needs no CSRF defence and never touches cookies.
+
+The cookie path is what a browser front end uses (the upstream SPA sends nothing else):
+
+- unsafe methods pass the origin check first (`launch.api.origins`): 403 from a page
+  that is not trusted, before any token is looked at or renewed;
+- an access cookie that is missing (the browser drops it when it expires) or no longer
+  valid is renewed from the `refresh_token` cookie on the same request
+  (`apps.users.tokens.token_renew`: rotation and blacklist as `/login/refresh`), and the
+  response carries the new cookies (`AuthCookieMiddleware`). So a session lasts while
+  the user works, and ends when the refresh token is revoked: logout, password change,
+  deactivation, deletion;
+- a cookie session that cannot be renewed answers 401 and clears both cookies, so the
+  browser is anonymous on its next request instead of stuck with a dead cookie.
 
 simplejwt loads the user on every request (one primary-key query). That is deliberate: a
 deactivated user, or one whose password changed (the token's `hash_password` claim),
@@ -11,50 +23,93 @@ is refused at once instead of at the access token's expiry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.middleware.csrf import CsrfViewMiddleware
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
+from rest_framework_simplejwt.tokens import AccessToken
+
+from launch.api.origins import cookie_write_refusal
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
-
-
-class _CSRFCheck(CsrfViewMiddleware):
-    def _reject(self, request: Any, reason: str) -> Any:
-        return reason
+# Set on the Django request by authentication, applied to the response by the middleware.
+_RENEWED = "_launch_renewed_pair"
+_CLEAR = "_launch_clear_auth_cookies"
 
 
 class JWTAuthentication(BaseJWTAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         header = self.get_header(request)
-        if header is not None:
-            raw = self.get_raw_token(header)
-            from_cookie = False
-        else:
-            raw = request.COOKIES.get(ACCESS_COOKIE)
-            from_cookie = True
-        if not raw:
+        if header is None:
+            return self._authenticate_cookies(request)
+        raw = self.get_raw_token(header)
+        if raw is None:
             return None
-        if isinstance(raw, str):
-            raw = raw.encode()
         validated = self.get_validated_token(raw)
-        user = self.get_user(validated)
-        if from_cookie:
-            self._enforce_csrf(request)
-        return user, validated
+        return self.get_user(validated), validated
 
-    def _enforce_csrf(self, request: Request) -> None:
-        check = _CSRFCheck(lambda r: None)  # type: ignore[arg-type]
-        check.process_request(request)
-        reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
-        if reason:
-            raise exceptions.PermissionDenied(f"CSRF failed: {reason}")
+    def _authenticate_cookies(self, request: Request) -> tuple[Any, Any] | None:
+        access = request.COOKIES.get(ACCESS_COOKIE)
+        refresh = request.COOKIES.get(REFRESH_COOKIE)
+        if not access and not refresh:
+            return None
+        refusal = cookie_write_refusal(request)
+        if refusal:
+            raise exceptions.PermissionDenied(refusal)
+        if access:
+            try:
+                validated = self.get_validated_token(access.encode())
+                return self.get_user(validated), validated
+            except exceptions.AuthenticationFailed:
+                if not refresh:
+                    setattr(request._request, _CLEAR, True)
+                    raise
+        return self._renew(request, refresh or "")
+
+    def _renew(self, request: Request, raw: str) -> tuple[Any, Any]:
+        from apps.users.tokens import token_renew
+
+        try:
+            renewal = token_renew(raw=raw)
+        except exceptions.AuthenticationFailed:
+            setattr(request._request, _CLEAR, True)
+            raise
+        if renewal.pair is None:
+            # A concurrent request rotated this refresh token a moment ago; its response
+            # carries the new cookies. This one is served without touching them.
+            return renewal.user, AccessToken.for_user(renewal.user)
+        setattr(request._request, _RENEWED, renewal.pair)
+        return renewal.user, AccessToken(renewal.pair.access_token)  # type: ignore[arg-type]
+
+
+class AuthCookieMiddleware:
+    """Writes the cookies that authentication decided on: a renewed pair, or clearing a
+    session that could not be renewed. Runs for every response, whatever its status."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        pair = getattr(request, _RENEWED, None)
+        if pair is not None:
+            set_auth_cookies(
+                response,
+                access=pair.access_token,
+                refresh=pair.refresh_token,
+                access_age=pair.expires_in,
+                refresh_age=pair.refresh_expires_in,
+            )
+        elif getattr(request, _CLEAR, False):
+            clear_auth_cookies(response)
+        return response
 
 
 def cookie_settings() -> dict[str, Any]:

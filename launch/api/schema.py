@@ -75,6 +75,20 @@ def error_codes(method: str, operation: dict[str, Any]) -> set[int]:
     return codes
 
 
+def local_only_endpoints(endpoints: list[Any], **kwargs: Any) -> list[Any]:
+    """Leave out views marked `local_only` (a preprocessing hook) where they are off, so
+    the schema documents exactly the routes that answer."""
+    from django.conf import settings
+
+    if settings.ENABLE_PRIVATE_API:
+        return endpoints
+    return [
+        (path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+        if not getattr(getattr(callback, "cls", None), "local_only", False)
+    ]
+
+
 def error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Add the envelope's error responses to every operation of the generated schema."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(SCHEMAS)

@@ -170,3 +170,41 @@ def test_capacity_counts_the_conversations_tokens(client_for, member, conversati
     stored = sum(m.estimated_tokens for m in ChatMessage.objects.filter(conversation=conversation))
     assert stored > 0
     assert after["conversations_tokens"] - before["conversations_tokens"] == stored
+
+
+def test_a_citation_of_a_pdf_names_its_page_as_an_integer(client_for, member, project, settings):
+    from django.core.files.base import ContentFile
+
+    from apps.projects import services as projects
+    from tests.support.documents import make_pdf
+
+    settings.CHUNK_SIZE, settings.CHUNK_OVERLAP = 200, 0
+    filler = " Nothing else of note is written on this page of the harbour guide." * 2
+    pages = [
+        "Opening hours are posted at the gate every spring." + filler,
+        "The lighthouse keeper records the tide tables every morning at six." + filler,
+        "Fishing permits are sold at the office on weekdays." + filler,
+    ]
+    document = projects.document_upload(
+        user=member,
+        project=project,
+        upload=ContentFile(make_pdf(pages), name="harbour.pdf"),
+        filename="harbour.pdf",
+        document_type=None,
+        enqueue=False,
+    )
+    projects.document_process(document_id=document.pk)
+    conversation = start(member, project)
+    body = ask(client_for(member), conversation, "Who records the tide tables?").json()
+    reference = body["document_references"][0]
+    assert reference["filename"] == "harbour.pdf"
+    assert reference["page_number"] == 2
+    assert isinstance(reference["page_number"], int)
+
+
+def test_a_citation_of_a_text_without_pages_has_no_page_number(
+    client_for, member, conversation, tides
+):
+    reference = ask(client_for(member), conversation).json()["document_references"][0]
+    assert reference["filename"] == "tides.txt"
+    assert reference["page_number"] is None

@@ -170,7 +170,7 @@ def test_tampered_access_token_is_401(user, make_user):
 @pytest.mark.promise(3)
 def test_alg_none_token_is_401(user):
     payload = dict(AccessToken.for_user(user).payload)
-    unsigned = jwt.encode(payload, key=None, algorithm="none")
+    unsigned = jwt.encode(payload, key=None, algorithm="none")  # type: ignore[arg-type]
     assert_envelope(bearer(unsigned).get(ME), 401)
 
 
