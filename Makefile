@@ -6,12 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-property lint format types check-deploy reliability clean-data help
+.PHONY: run test test-property test-browser lint format types check-deploy reliability clean-data help
 
 help:
 	@echo "make run    - set up and serve API, admin, Celery worker and beat on 127.0.0.1:$${PORT:-8000}"
 	@echo "make test   - set up and run the test suite with coverage (real PostgreSQL)"
 	@echo "make test-property - the stateful property tests (bounded sequences through the API)"
+	@echo "make test-browser - the front end's flows in a real Chromium against a real server"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make types  - write openapi.json and TypeScript types (types/api.d.ts)"
 
@@ -30,12 +31,20 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(PY) manage.py spectacular --validate --fail-on-warn --settings=config.settings.test --file /dev/null
-	$(PY) -m pytest --create-db --cov --cov-report=term -m "not property"
+	$(PY) -m pytest --create-db --cov --cov-report=term -m "not property and not browser"
 
 # Stateful property tests: a few minutes of bounded, seeded API sequences (the seed is
 # printed; LAUNCH_PROPERTY_SEED replays one, LAUNCH_PROPERTY_SEQUENCES/_STEPS scale it).
 test-property: $(STAMP)
 	$(PY) -m pytest -m property
+
+# A real Chromium (Debian's package: Playwright downloads no browser here) against the
+# real server; installs chromium when missing (as root, as CI runs), or set CHROMIUM.
+test-browser: $(STAMP)
+	@test -n "$$CHROMIUM" || command -v chromium >/dev/null 2>&1 \
+		|| (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
+		|| { echo "Install Debian's chromium package, or set CHROMIUM=/path/to/chrome"; exit 1; }
+	$(PY) -m pytest -m browser tests/browser
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -29,6 +29,7 @@ def _banner(port: str) -> str:
     else:
         credentials = f"{who} / the password in {secret.relative_to(ROOT)}"
     base = f"http://127.0.0.1:{port}"
+    front_end = os.environ.get("FRONTEND_URL") or "http://localhost:5173"
     return "\n".join(
         [
             "",
@@ -37,6 +38,8 @@ def _banner(port: str) -> str:
             f"  API docs   {base}/docs  (ReDoc: {base}/redoc)",
             f"  Admin      {base}/admin/",
             f"  Superuser  {credentials}",
+            # localhost, not 127.0.0.1: the same site as the front end, so cookies travel.
+            f"  Front end  {front_end} is trusted; its API URL: http://localhost:{port}",
             "",
         ]
     )
