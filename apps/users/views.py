@@ -3,9 +3,10 @@
 The endpoints that take credentials or a refresh token run no authentication
 (`authentication_classes = []`): a stale or broken `access_token` cookie must not turn a
 fresh login into a 401. So they apply the origin check themselves
-(`launch.api.origins`): refresh and logout when the token comes from the cookie, login
-against a browser page that states an untrusted origin (login CSRF: a page elsewhere
-must not sign the browser into an account of its choosing).
+(`launch.api.origins`): login, refresh and logout, which set or clear the auth cookies,
+refuse a browser page that states an untrusted origin (login CSRF: a page elsewhere
+must not sign the browser into an account of its choosing, nor out of one), and
+refresh and logout take the full cookie-write check when they use the cookie.
 """
 
 from __future__ import annotations
@@ -68,17 +69,17 @@ class CredentialsView(APIView):
 
 
 def _refresh_token_of(request: Request) -> str | None:
-    """The refresh token from the body, else from the cookie (origin-checked: the cookie
-    is sent by the browser whichever page asks)."""
+    """The refresh token from the body, else from the cookie. Both views set or clear
+    the auth cookies, so a page on an untrusted origin is refused either way (as login
+    refuses it); using the cookie takes the full cookie-write check."""
     raw = _validated(RefreshSerializer, request.data).get("refresh_token")
-    if raw:
-        return str(raw)
-    raw = request.COOKIES.get(REFRESH_COOKIE)
-    if raw:
-        refusal = cookie_write_refusal(request)
-        if refusal:
-            raise PermissionDenied(refusal)
-    return raw
+    uses_cookie = not raw and bool(request.COOKIES.get(REFRESH_COOKIE))
+    if uses_cookie:
+        raw = request.COOKIES.get(REFRESH_COOKIE)
+    refusal = cookie_write_refusal(request) if uses_cookie else stated_origin_refusal(request)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return str(raw) if raw else None
 
 
 def _validated(serializer_class: type, data: Any) -> dict[str, Any]:

@@ -156,11 +156,29 @@ def test_logout_and_refresh_with_the_cookie_from_an_untrusted_page_are_refused(u
     assert not BlacklistedToken.objects.filter(token__jti=jti).exists()
 
 
-def test_logout_with_a_refresh_token_in_the_body_needs_no_origin(api, user):
-    refresh = login(api, user.email).json()["refresh_token"]
+def test_logout_and_refresh_with_a_token_in_the_body_need_no_origin(api, user):
+    tokens = login(api, user.email).json()
     client = APIClient(enforce_csrf_checks=True)
-    response = client.post(LOGOUT, {"refresh_token": refresh}, format="json")
+    response = client.post(REFRESH, {"refresh_token": tokens["refresh_token"]}, format="json")
     assert response.status_code == 200
+    refresh = response.json()["refresh_token"]
+    assert client.post(LOGOUT, {"refresh_token": refresh}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("path", [LOGOUT, REFRESH])
+def test_an_untrusted_page_cannot_set_or_clear_the_cookies_with_a_body_token(api, user, path):
+    # Refresh would sign the browser into the attacker's account (its token, our cookies);
+    # logout would sign the victim out.
+    attackers = login(api, user.email).json()["refresh_token"]
+    victim = browser(user)
+    response = victim.post(
+        path,
+        f"refresh_token={attackers}",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_ORIGIN=ATTACKER,
+    )
+    assert_envelope(response, 403)
+    assert "access_token" not in response.cookies
 
 
 # --- renewal ------------------------------------------------------------------------------
