@@ -34,10 +34,17 @@ NOTES = (
 
 
 @pytest.fixture
-def worker() -> Iterator[CeleryWorker]:
-    celery = CeleryWorker().start()
-    yield celery
-    celery.stop()
+def server_and_worker(front_end: StaticSite) -> Iterator[tuple[LaunchServer, CeleryWorker]]:
+    """The server and a real Celery worker, started side by side."""
+    celery = CeleryWorker().launch()
+    try:
+        launch = start_server(front_end)
+        try:
+            yield launch, celery.wait_ready()
+        finally:
+            launch.stop()
+    finally:
+        celery.stop()
 
 
 def ok(result: dict[str, Any], status: int, server: LaunchServer) -> Any:
@@ -61,9 +68,8 @@ def wait_until_processed(page: Page, server: LaunchServer, document_id: str) -> 
     pytest.fail(f"document {document_id} was not processed\n{server.log()[-3000:]}")
 
 
-def test_the_front_end_works_with_cookies_only(
-    browser_context, front_end: StaticSite, server: LaunchServer, worker: CeleryWorker
-):
+def test_the_front_end_works_with_cookies_only(browser_context, front_end, server_and_worker):
+    server, _ = server_and_worker
     page = Page(browser_context, front_end.origin(), server.url)
 
     signup = {"email": EMAIL, "password": PASSWORD, "full_name": "Ada Lovelace"}

@@ -41,6 +41,7 @@ class CeleryWorker:
         self.extra_env = extra_env or {}
         self.log_path = Path(tempfile.mkstemp(prefix="launch-worker-", suffix=".log")[1])
         self.proc: subprocess.Popen[bytes] | None = None
+        self._offset = 0
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -55,7 +56,12 @@ class CeleryWorker:
         return env
 
     def start(self, timeout: float = 60) -> CeleryWorker:
-        offset = self.log_path.stat().st_size
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> CeleryWorker:
+        """Start the process without waiting for it (`wait_ready` does), so a caller can
+        start other processes meanwhile."""
+        self._offset = self.log_path.stat().st_size
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [
@@ -68,11 +74,15 @@ class CeleryWorker:
             start_new_session=True,  # its own process group, so kill() takes the pool too
         )  # fmt: skip
         log.close()
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> CeleryWorker:
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the Celery worker exited early:\n{self.log()}")
-            if b" ready." in self.log_path.read_bytes()[offset:]:
+            if b" ready." in self.log_path.read_bytes()[self._offset :]:
                 return self
             time.sleep(0.2)
         self.stop()
