@@ -61,8 +61,10 @@ types: $(STAMP)
 	npx --yes openapi-typescript@7.13.0 openapi.json --output types/api.d.ts
 	@echo "wrote openapi.json and types/api.d.ts"
 
+# Production needs a shared cache for its throttles (launch.E001): Redis, as CI runs one.
 check-deploy: $(STAMP)
 	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m launch.embedded_db url)} \
+		REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 		ALLOWED_HOSTS=example.com $(PY) manage.py check --deploy --fail-level WARNING --settings=config.settings.base
 
 # Runs the tests marked @pytest.mark.promise and rewrites docs/reliability.md from them.

@@ -60,6 +60,9 @@ def setup_django(*, fresh: bool) -> None:
     from django.core.management import call_command
 
     django.setup()
+    from launch.db import use_background_statement_timeout
+
+    use_background_statement_timeout()  # loading and indexing a million rows takes minutes
     call_command("migrate", verbosity=0)
 
 

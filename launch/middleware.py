@@ -10,9 +10,14 @@ from contextvars import ContextVar
 from http import HTTPStatus
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import DataError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.response import HttpResponseBase
+
+from launch.db import is_statement_timeout
+
+# launch.logging imports this module while logging is configured, before the apps are
+# loaded: what needs DRF is imported where it is used.
 
 logger = logging.getLogger("launch.api")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
@@ -38,6 +43,33 @@ class RequestIdMiddleware:
         return response
 
 
+class InputGuardMiddleware:
+    """Refuses a NUL character in the path or the query string (`%00`), which PostgreSQL
+    cannot hold in text: 422 in the API's envelope, a plain 400 elsewhere (the admin).
+    Bodies are checked by the parsers (launch/api/parsers.py); a query string cannot
+    carry an unpaired surrogate, because Django decodes it with replacement."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from launch.api.parsers import TextProblems
+
+        problems = TextProblems("query")
+        for key, values in request.GET.lists():
+            problems.check(key, (key,))
+            for value in values:
+                problems.check(value, (key,))
+        if "\x00" in request.path:
+            problems.location = "path"
+            problems.check(request.path, ())
+        if not problems.items:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": problems.items}, status=422)
+        return HttpResponseBadRequest("Null characters are not allowed.")
+
+
 class ApiErrorMiddleware:
     """Turns errors that escape views on `/api/` (database down in middleware or auth,
     oversized bodies read outside DRF) into the JSON envelope instead of an HTML page."""
@@ -51,6 +83,14 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith("/api/"):
             return None
+        from launch.api.exceptions import DATA_REFUSED, StatementTimeout
+
+        if isinstance(exception, OperationalError) and is_statement_timeout(exception):
+            logger.warning("statement stopped: %s", exception)
+            return JsonResponse({"detail": str(StatementTimeout.default_detail)}, status=503)
+        if isinstance(exception, DataError):
+            logger.warning("data refused by the database: %s", exception)
+            return JsonResponse({"detail": DATA_REFUSED}, status=422)
         if isinstance(exception, OperationalError | InterfaceError):
             logger.warning("database unavailable: %s", exception)
             return JsonResponse(

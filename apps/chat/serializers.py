@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from apps.chat.models import ChatConversation, ChatMessage, DocumentReference
@@ -55,7 +56,11 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
 class ChatMessageCreateSerializer(serializers.Serializer[Any]):
     """What a client may send: its own words, never a system or assistant turn."""
 
-    content = serializers.CharField(max_length=32_000, trim_whitespace=False)
+    content = serializers.CharField(
+        max_length=settings.CHAT_MESSAGE_MAX_CHARS,
+        trim_whitespace=False,
+        help_text="At most CHAT_MESSAGE_MAX_CHARS characters (32,000 by default).",
+    )
     role = serializers.ChoiceField(
         choices=["user"],
         required=False,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -28,8 +29,14 @@ from apps.chat.streaming import ModelStream, answer_events
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.ai.llm import LLMError, get_chat_model
+from launch.api.exceptions import ClientClosedRequest
 from launch.api.pagination import SkipLimitPagination, skip_limit
+from launch.api.throttles import ChatThrottle
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
+from launch.asgi import client_gone
+from launch.db import cancel_queries_when_gone
+
+logger = logging.getLogger(__name__)
 
 BARE_LIST = (
     "Answers a bare JSON array, as upstream does, not the `{data, count}` envelope of "
@@ -45,7 +52,10 @@ SSE_EVENT = {
     "required": ["event", "data"],
 }
 FAILURES = {
-    429: OpenApiResponse(description="The model service is rate limiting (with Retry-After)."),
+    429: OpenApiResponse(
+        description="THROTTLE_CHAT_RATE reached, or the model service is rate limiting "
+        "(with Retry-After)."
+    ),
     502: OpenApiResponse(description="The model failed; the user message is kept."),
     504: OpenApiResponse(description="The model did not answer in time; the message is kept."),
 }
@@ -65,6 +75,11 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
     pagination_class = None
     filter_backends = LaunchGenericViewSet.filter_backends[:1]  # grants only; no ?search=
     lookup_url_kwarg = "conversation_id"
+
+    def get_throttles(self) -> list[Any]:
+        if self.action in ("messages", "stream"):
+            return [ChatThrottle()]
+        return super().get_throttles()
 
     def get_queryset(self) -> Any:
         if self.action == "retrieve":
@@ -236,11 +251,22 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         serializer = ChatMessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        _, plan = services.message_ask(
-            conversation=conversation,
-            user=cast(User, request.user),
-            content=data["content"],
-            use_documents=data["use_documents"],
-            document_ids=data["document_ids"],
-        )
+        # Under ASGI a client that leaves cancels the retrieval query at once, and the
+        # model is never asked; elsewhere the statement timeout bounds the query.
+        gone = client_gone(request)
+        try:
+            with cancel_queries_when_gone(gone):
+                _, plan = services.message_ask(
+                    conversation=conversation,
+                    user=cast(User, request.user),
+                    content=data["content"],
+                    use_documents=data["use_documents"],
+                    document_ids=data["document_ids"],
+                )
+        except OperationalError:
+            if gone is None or not gone.is_set():
+                raise
+        if gone is not None and gone.is_set():
+            logger.info("the client left while its question was prepared; the model is not asked")
+            raise ClientClosedRequest()
         return plan

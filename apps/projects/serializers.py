@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
@@ -118,7 +119,12 @@ class ProjectUpdateSerializer(ProjectSerializer):
 
 
 class SearchRequestSerializer(serializers.Serializer[Any]):
-    query = serializers.CharField(min_length=1, max_length=1000)
+    query = serializers.CharField(
+        min_length=1,
+        max_length=settings.SEARCH_QUERY_MAX_CHARS,
+        help_text="At most SEARCH_QUERY_MAX_CHARS characters (1,000 by default); the "
+        "keyword side uses its first VECTOR_KEYWORD_MAX_TERMS distinct words.",
+    )
     project_ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, allow_null=True, max_length=1000
     )

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,8 +35,10 @@ from apps.users.serializers import MessageSerializer
 from launch.ai.extraction import UnsupportedDocumentType
 from launch.api.exceptions import PayloadTooLarge
 from launch.api.pagination import SkipLimitPagination
+from launch.api.parsers import MultiPartParser
 from launch.api.permissions import ModelPermission
 from launch.api.sharing import ShareableMixin, shares_schema
+from launch.api.throttles import SearchThrottle, UploadThrottle
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet, LaunchModelViewSet
 
 # Multipart framing around the file: boundaries, part headers, the document_type field.
@@ -147,6 +148,7 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
             201: DocumentSerializer,
             413: OpenApiResponse(description="Larger than DOCUMENT_MAX_UPLOAD_MB."),
             415: OpenApiResponse(description="Not a supported type, or not the claimed one."),
+            429: OpenApiResponse(description="THROTTLE_UPLOAD_RATE reached (Retry-After)."),
         },
     )
     @documents.mapping.post
@@ -181,6 +183,11 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
         if getattr(self, "action", None) == "upload_document":
             return [MultiPartParser()]
         return super().get_parsers()
+
+    def get_throttles(self) -> list[Any]:
+        if getattr(self, "action", None) == "upload_document":
+            return [UploadThrottle()]
+        return super().get_throttles()
 
     @staticmethod
     def _too_large_message() -> str:
@@ -242,6 +249,7 @@ class SearchPermission(ModelPermission):
 
 class SearchView(APIView):
     permission_classes = [SearchPermission]
+    throttle_classes = [SearchThrottle]
     permission_model = Project
     permission_action = "view"
 
@@ -251,6 +259,7 @@ class SearchView(APIView):
         responses={
             200: SearchResultsSerializer,
             404: OpenApiResponse(description="A project in `project_ids` you may not view."),
+            429: OpenApiResponse(description="THROTTLE_SEARCH_RATE reached (Retry-After)."),
         },
         summary="Search the documents of the projects you may view",
     )

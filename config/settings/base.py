@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from launch.api.origins import normalize_origin
+from launch.db import with_statement_timeout
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -122,6 +123,16 @@ if not DATABASES["default"]:
     raise ImproperlyConfigured("The environment variable DATABASE_URL is required.")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Milliseconds a statement may run (0: no limit). Web processes serve API requests under
+# DB_STATEMENT_TIMEOUT_MS; Celery workers, beat and management commands other than
+# runserver switch to DB_BACKGROUND_STATEMENT_TIMEOUT_MS (launch/db.py). Set as a libpq
+# startup option, so it costs no round trip and survives a connection pool.
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=15_000)
+DB_BACKGROUND_STATEMENT_TIMEOUT_MS = env.int("DB_BACKGROUND_STATEMENT_TIMEOUT_MS", default=0)
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = with_statement_timeout(
+    _db_options.get("options", ""), DB_STATEMENT_TIMEOUT_MS
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -166,7 +177,23 @@ STORAGES = {
     },
 }
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttles and rate limits count in the cache, so every process must share it:
+# CACHE_URL when set (any django-environ cache URL), else Redis at REDIS_URL, else local
+# memory, which is per process and fine only for one development server (`check
+# --deploy` refuses it: launch/checks.py).
+REDIS_URL = env.str("REDIS_URL", default="")
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "launch",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Email -------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
@@ -197,6 +224,10 @@ REST_FRAMEWORK = {
         "login_address": env.str("THROTTLE_LOGIN_ADDRESS_RATE", default="30/min"),
         "signup": env.str("THROTTLE_SIGNUP_RATE", default="10/hour"),
         "recovery": env.str("THROTTLE_RECOVERY_RATE", default="5/hour"),
+        # Per user: the requests that cost the most (a search, a model answer, a file).
+        "search": env.str("THROTTLE_SEARCH_RATE", default="60/min"),
+        "chat": env.str("THROTTLE_CHAT_RATE", default="20/min"),
+        "upload": env.str("THROTTLE_UPLOAD_RATE", default="60/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -253,7 +284,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ------------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / ".data" / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -306,6 +336,11 @@ DOCUMENT_MAX_ATTEMPTS = env.int("DOCUMENT_MAX_ATTEMPTS", default=3)
 # Task-level retries of an unreachable embedding service (on top of the provider's own).
 DOCUMENT_EMBEDDING_RETRIES = env.int("DOCUMENT_EMBEDDING_RETRIES", default=3)
 SEARCH_DEFAULT_K = env.int("SEARCH_DEFAULT_K", default=10)
+# Longest accepted search query and chat message (characters; longer is a 422), and the
+# distinct words of either that the keyword side searches for (launch/vector_store).
+SEARCH_QUERY_MAX_CHARS = env.int("SEARCH_QUERY_MAX_CHARS", default=1000)
+CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=32_000)
+VECTOR_KEYWORD_MAX_TERMS = env.int("VECTOR_KEYWORD_MAX_TERMS", default=32)
 # Chat models (launch/ai/llm): "extractive" (offline, quotes passages) or "openai" (any
 # OpenAI-compatible /v1/chat/completions). The prompt stays within
 # min(project max_context_tokens, LLM_CONTEXT_TOKENS) - LLM_MAX_ANSWER_TOKENS.

@@ -23,20 +23,23 @@ for _name, _prefix in (("CELERY_BROKER_DIR", "launch-broker-"), ("MEDIA_ROOT", "
         atexit.register(shutil.rmtree, os.environ[_name], ignore_errors=True)
 
 from .base import *
-from .base import PASSWORD_HASHERS, REST_FRAMEWORK
+from .base import PASSWORD_HASHERS, REST_FRAMEWORK, env
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # bcrypt is deliberately slow; tests create many users. Production keeps bcrypt first.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+# Generous, so tests never trip over each other's counts; a test that starts servers
+# sets a real rate with TEST_THROTTLE_<SCOPE>_RATE (tests/hardening/test_shared_throttles.py).
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {
-        "login": "1000/min",
-        "login_address": "1000/min",
-        "signup": "1000/min",
-        "recovery": "1000/min",
+        scope: os.environ.get(f"TEST_THROTTLE_{scope.upper()}_RATE", "1000/min")
+        for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     },
 }
+# Tests clear the cache between cases: never let that reach a Redis that a broker uses
+# (LAUNCH_TEST_REDIS_URL); a test that needs Redis points CACHE_URL at its own database.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 LOCAL_GENERATE_SUPERUSER_PASSWORD = True
 # Separate names let several test sessions share one server (TEST_DB_NAME=test_launch_a ...).

@@ -3,8 +3,11 @@
 - validation errors -> 422 `{"detail": [{"loc": ["body", "field"], "msg", "type"}]}`,
   the shape FastAPI clients already parse;
 - everything else -> its status with `{"detail": "human message"}`;
-- an unreachable database -> 503, anything unexpected -> 500 with a generic message (the
-  traceback goes to the log, not to the client).
+- an unreachable database, or a statement stopped by `statement_timeout` -> 503;
+- data the database refuses (NUL in text, a number out of range) -> 422, a fallback for
+  what the parsers and serializers did not catch first;
+- anything unexpected -> 500 with a generic message (the traceback goes to the log, not
+  to the client).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from launch.db import is_statement_timeout
 
 logger = logging.getLogger("launch.api")
 
@@ -40,6 +45,43 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "A service Launch depends on is unavailable. Try again shortly."
     default_code = "unavailable"
+
+
+class StatementTimeout(ServiceUnavailable):
+    default_detail = (
+        "The request took too long in the database and was stopped. "
+        "Try again, or narrow the request."
+    )
+    default_code = "statement_timeout"
+
+
+class ClientClosedRequest(exceptions.APIException):
+    """The client left before the answer was ready (nginx's 499); nobody reads it, the
+    access log does."""
+
+    status_code = 499
+    default_detail = "The client closed the request."
+    default_code = "client_closed_request"
+
+
+class InvalidText(exceptions.APIException):
+    """Text no field may hold (NUL, unpaired surrogates): a 422 with ready-made items."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "invalid_text"
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__(detail="Invalid text.")
+        self.items = items
+
+
+DATA_REFUSED = [
+    {
+        "loc": ["body"],
+        "msg": "A value cannot be stored (a NUL character, or a number out of range).",
+        "type": "data_error",
+    }
+]
 
 
 class QueryValidationError(exceptions.ValidationError):
@@ -85,7 +127,32 @@ def _flat_message(detail: Any) -> str:
     return str(detail)
 
 
+def _refused_input(exc: Exception) -> Response | None:
+    """422 for text no field may hold, found by the parsers or (later) by PostgreSQL."""
+    if isinstance(exc, InvalidText):
+        return Response({"detail": exc.items}, status=exc.status_code)
+    if isinstance(exc, DataError):
+        logger.warning("data refused by the database: %s", exc)
+        return Response({"detail": DATA_REFUSED}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    return None
+
+
+def _database_error(exc: DatabaseError | InterfaceError) -> exceptions.APIException:
+    if isinstance(exc, OperationalError) and is_statement_timeout(exc):
+        logger.warning("statement stopped: %s", exc)
+        return StatementTimeout()
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        return ServiceUnavailable("The database is unavailable. Try again shortly.")
+    logger.exception("database error")
+    return exceptions.APIException("Internal server error.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    refused = _refused_input(exc)
+    if refused is not None:
+        set_rollback()
+        return refused
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -105,12 +172,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # Django's other guards on a request body (too many fields or files): the
         # client's fault, which Django itself answers with a 400.
         exc = exceptions.ParseError("The request is malformed or has too many fields.")
-    elif isinstance(exc, OperationalError | InterfaceError):
-        logger.warning("database unavailable: %s", exc)
-        exc = ServiceUnavailable("The database is unavailable. Try again shortly.")
-    elif isinstance(exc, DatabaseError):
-        logger.exception("database error")
-        exc = exceptions.APIException("Internal server error.")
+    elif isinstance(exc, DatabaseError | InterfaceError):
+        exc = _database_error(exc)
 
     if isinstance(exc, exceptions.APIException):
         headers: dict[str, str] = {}

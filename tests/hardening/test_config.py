@@ -32,8 +32,15 @@ def test_the_deployment_checklist_passes_with_production_settings():
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "api.example.com",
+        # Throttles need a cache every process shares (launch.E001): Redis, as CI has one.
+        "REDIS_URL": "redis://127.0.0.1:6379/11",
     }
-    for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE"):
+    for name in (
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SESSION_COOKIE_SECURE",
+        "CACHE_URL",
+    ):
         env.pop(name, None)  # the production defaults, not the test settings' overrides
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -11,7 +11,10 @@ The semantic side picks its strategy by how many rows the requested scopes hold:
 
 Tunables (Django settings, defaults in DEFAULTS below):
 VECTOR_EXACT_SCAN_MAX_ROWS, VECTOR_HNSW_EF_SEARCH, VECTOR_HNSW_MAX_SCAN_TUPLES,
-VECTOR_HYBRID_CANDIDATES, VECTOR_KEYWORD_MATCH_CAP.
+VECTOR_HYBRID_CANDIDATES, VECTOR_KEYWORD_MATCH_CAP, VECTOR_KEYWORD_MAX_TERMS.
+
+The keyword side never sees the raw text: `query.bounded_keyword_text` keeps its first
+VECTOR_KEYWORD_MAX_TERMS distinct words, so a long message cannot become a huge tsquery.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from launch.vector_store.services.query import bounded_keyword_text
 from launch.vector_store.services.types import SEARCH_MODES, SearchHit, SearchMode, type_label
 
 # SQL is assembled only from the constant fragments below (and `_where`'s constant
@@ -40,6 +44,7 @@ DEFAULTS = {
     "VECTOR_HNSW_MAX_SCAN_TUPLES": 50_000,
     "VECTOR_HYBRID_CANDIDATES": 100,
     "VECTOR_KEYWORD_MATCH_CAP": 1_000,
+    "VECTOR_KEYWORD_MAX_TERMS": 32,
 }
 
 
@@ -182,7 +187,7 @@ def search(
         "model": embedding_model,
         "scopes": scope_list,
         "metadata": metadata_params,
-        "text": text,
+        "text": bounded_keyword_text(text, max_terms=setting("VECTOR_KEYWORD_MAX_TERMS")),
         "k": k,
         "candidates": k if mode != "hybrid" else max(k, setting("VECTOR_HYBRID_CANDIDATES")),
         "match_cap": setting("VECTOR_KEYWORD_MATCH_CAP"),
