@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "launch.middleware.RequestIdMiddleware",
     "launch.middleware.ApiJsonOnlyMiddleware",
     "launch.logging.RequestLogMiddleware",
+    "launch.middleware.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -202,14 +203,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Launch <noreply@loca
 
 # --- REST framework ----------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
+# Deeper JSON bodies are a 400 (launch/api/parsers.py); Launch's own nest 3 levels at most.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["launch.api.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["launch.api.renderers.ORJSONRenderer"],
+    # DRF's parsers, plus a nesting limit and a refusal of NUL and unpaired surrogates.
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "launch.api.parsers.JSONParser",
+        "launch.api.parsers.FormParser",
+        "launch.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "launch.api.pagination.SkipLimitPagination",
     "DEFAULT_FILTER_BACKENDS": [
