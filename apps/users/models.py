@@ -44,6 +44,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Can log into the admin. Grants no API permission by itself."
     )
     date_joined = models.DateTimeField(default=timezone.now, db_index=True)
+    # Carried by every token issued (claim `ver`) and bumped whenever the user's tokens
+    # are revoked (deactivation, password change): a token of an older version is refused
+    # even after the user is reactivated.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -20,6 +20,8 @@ from typing import Any
 from django.contrib.auth.models import Group
 from rest_framework import serializers
 
+from apps.users.models import normalize_email
+
 PUBLIC_FIELDS = ("id", "email", "is_active", "is_superuser", "full_name", "is_staff", "date_joined")
 # `roles` (names, sorted) is not a column: lists annotate it, single users query it.
 EMAIL_MAX = 255
@@ -100,13 +102,42 @@ class UserCreateSerializer(UserRegisterSerializer):
     is_staff = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class UserUpdateMeSerializer(serializers.Serializer):
+class UserEditSerializer(serializers.Serializer):
     email = EmailAddressField(required=False)
     full_name = full_name_field(required=False)
     validate_full_name = staticmethod(_blank_if_null)
 
 
-class UserUpdateSerializer(UserUpdateMeSerializer):
+class UserUpdateMeSerializer(UserEditSerializer):
+    """`/users/me`. Needs the user in its context (`user`)."""
+
+    email = EmailAddressField(
+        required=False,
+        help_text="A new address needs `current_password`; it is changed once confirmed "
+        "through the link emailed to it.",
+    )
+    current_password = password_field(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        email = attrs.get("email")
+        user = self.context["user"]
+        changing = email is not None and normalize_email(email) != user.email
+        if changing and not attrs.get("current_password"):
+            raise serializers.ValidationError(
+                {
+                    "current_password": serializers.ErrorDetail(
+                        "Required to change the email address.", code="required"
+                    )
+                }
+            )
+        return attrs
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    token = StringField(max_length=1024)
+
+
+class UserUpdateSerializer(UserEditSerializer):
     password = password_field(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
     is_superuser = serializers.BooleanField(required=False)

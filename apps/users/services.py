@@ -2,9 +2,10 @@
 
 The invariant these functions keep: whenever a user loses access (deactivated, deleted,
 password changed or reset), every refresh token it holds is blacklisted in the same
-transaction, so none of them can be used again. Access tokens die with them: an inactive
-or deleted user fails the per-request user load, and a new password no longer matches
-the token's `hash_password` claim.
+transaction, so none of them can be used again. Access tokens die with them: the same
+revocation bumps the user's `token_version`, which every token carries, so no token
+issued before works again, even once the user is reactivated; an inactive or deleted
+user also fails the per-request user load.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from rest_framework import exceptions
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -53,9 +55,14 @@ def _save_unique(user: User) -> None:
 
 
 def user_revoke_tokens(*, user: User) -> int:
-    """Blacklist every refresh token of `user` not yet blacklisted. Returns how many.
+    """End every token of `user`: blacklist its refresh tokens not yet blacklisted and
+    bump its `token_version`, which refuses every access token issued so far. Returns
+    how many refresh tokens were blacklisted.
 
-    Side effects: inserts BlacklistedToken rows (one statement)."""
+    Side effects: inserts BlacklistedToken rows (one statement); updates the user's
+    `token_version` (also on the `user` object, so a later save keeps it)."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
     pending = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     rows = [BlacklistedToken(token_id=pk) for pk in pending.values_list("pk", flat=True)]
     BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
@@ -154,6 +161,34 @@ def user_update(
         user_set_roles(actor=actor, user=user, roles=roles)
     if revoke:
         user_revoke_tokens(user=user)
+    return user
+
+
+@transaction.atomic
+def user_update_me(
+    *,
+    user: User,
+    email: str | None = None,
+    full_name: str | None = None,
+    current_password: str | None = None,
+) -> User:
+    """A user's edit of its own record. A new `email` needs `current_password` (400
+    "Incorrect password" otherwise) and is not applied here: a confirmation goes to the
+    new address, or a notice to its owner if it is taken (apps/users/email_change.py),
+    so the answer never tells whether an address is registered. Nothing changes on a
+    wrong password.
+
+    Side effects: updates `full_name`; queues the email-change message after commit."""
+    from apps.users.email_change import email_change_request
+
+    new_email = normalize_email(email) if email is not None else None
+    changing = new_email is not None and new_email != user.email
+    if changing and not user.check_password(current_password or ""):
+        raise BadRequest("Incorrect password")
+    user = user_update(user=user, full_name=full_name)
+    if changing:
+        assert new_email is not None
+        email_change_request(user=user, new_email=new_email)
     return user
 
 

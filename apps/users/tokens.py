@@ -11,6 +11,11 @@ A rotated token's successor gets a jti derived from the old one (`successor_jti`
 deactivation: none does) without another table. Cookie renewal (`token_renew`) needs
 that: a browser sends the same refresh cookie on every request it has in flight, and
 the ones that lose the race must not log the user out.
+
+Every token carries the user's `token_version` (claim `ver`, copied from the refresh
+token into its access tokens). Revoking a user's tokens bumps the version
+(`services.user_revoke_tokens`), and a token of another version is refused, by
+authentication, refresh and renewal: reactivating a user does not revive what it held.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -25,12 +31,27 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken, Token, TokenError
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.users.models import User
+from launch.api.authentication import TOKEN_VERSION_CLAIM
 
 INVALID_REFRESH = "Refresh token is invalid, expired or revoked"
+
+
+class _VersionedToken(Token):
+    @classmethod
+    def for_user(cls, user: Any) -> Any:
+        token = super().for_user(user)
+        token[TOKEN_VERSION_CLAIM] = user.token_version
+        return token
+
+
+class VersionedRefreshToken(RefreshToken, _VersionedToken):  # type: ignore[misc]
+    """A refresh token (and through it, its access tokens) carrying `ver`. The claim is
+    set before simplejwt records the token as outstanding (the MRO puts it between
+    the blacklist mixin and the base token), so the recorded text is the issued one."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +83,7 @@ def token_pair_issue(*, user: User, replaces: str | None = None) -> TokenPair:
     """A fresh access + refresh pair; `replaces` is the jti of the refresh token it
     rotates, if any. Side effects: records the refresh token as outstanding, so it can be
     revoked later."""
-    refresh = RefreshToken.for_user(user)
+    refresh = VersionedRefreshToken.for_user(user)
     if replaces is not None:
         # for_user recorded a random jti; the successor's must be derivable from the old.
         random_jti = refresh[api_settings.JTI_CLAIM]
@@ -105,12 +126,14 @@ def _locked_outstanding(token: RefreshToken) -> OutstandingToken | None:
 
 
 def _holder(token: RefreshToken) -> User:
-    """The token's user, if it may still use it (active, same password); else 401."""
+    """The token's user, if it may still use it (active, same password, same token
+    version); else 401."""
     user = User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM)).first()
     if (
         user is None
         or not user.is_active
         or token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)
+        or token.get(TOKEN_VERSION_CLAIM, 0) != user.token_version
     ):
         raise AuthenticationFailed(INVALID_REFRESH, code="token_not_valid")
     return user

@@ -14,10 +14,11 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.users import selectors, services
+from apps.users import email_change, selectors, services
 from apps.users.models import User
 from apps.users.permissions import IsSuperuser, IsSuperuserOrSelf
 from apps.users.serializers import (
+    EmailConfirmSerializer,
     MessageSerializer,
     UpdatePasswordSerializer,
     UserCreateSerializer,
@@ -26,7 +27,7 @@ from apps.users.serializers import (
     UserUpdateMeSerializer,
     UserUpdateSerializer,
 )
-from apps.users.throttles import SignupThrottle
+from apps.users.throttles import RecoveryThrottle, SignupThrottle
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
 
 USER_DELETED = {"message": "User deleted successfully"}
@@ -60,7 +61,7 @@ class UserViewSet(
         return User.objects.all()
 
     def get_permissions(self) -> list[BasePermission]:
-        if self.action == "signup":
+        if self.action in ("signup", "confirm_email"):
             return [AllowAny()]
         # No action: a method this route does not map, which answers 405 to anyone signed in.
         if self.action in (None, "me", "update_me", "delete_me", "update_password_me"):
@@ -141,11 +142,34 @@ class UserViewSet(
         tags=["users"],
         request=UserUpdateMeSerializer,
         responses={200: UserPublicSerializer},
+        description="`full_name` changes at once. A new `email` needs `current_password` "
+        "(400 if wrong) and changes once confirmed: a link goes to the new address, or a "
+        "notice to its owner if it is taken, so the answer is the same either way and "
+        "still shows the current address.",
     )
     @me.mapping.patch
     def update_me(self, request: Request) -> Response:
-        data = _input(UserUpdateMeSerializer, request)
-        return _public(services.user_update(user=request.user, **data))  # type: ignore[arg-type]
+        data = _input(UserUpdateMeSerializer, request, context={"user": request.user})
+        return _public(services.user_update_me(user=request.user, **data))  # type: ignore[arg-type]
+
+    @extend_schema(
+        operation_id="users-confirm_email",
+        tags=["users"],
+        request=EmailConfirmSerializer,
+        responses={200: UserPublicSerializer},
+        description="Apply an email change with the token of its confirmation link. 400 "
+        "for a bad, expired or used token; 409 if the address was taken since.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="confirm-email",
+        authentication_classes=[],
+        throttle_classes=[RecoveryThrottle],
+    )
+    def confirm_email(self, request: Request) -> Response:
+        data = _input(EmailConfirmSerializer, request)
+        return _public(email_change.email_change_confirm(token=data["token"]))
 
     @extend_schema(
         operation_id="users-delete_user_me", tags=["users"], responses={200: MessageSerializer}

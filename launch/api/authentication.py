@@ -42,6 +42,9 @@ REFRESH_COOKIE = "refresh_token"
 # Set on the Django request by authentication, applied to the response by the middleware.
 _RENEWED = "_launch_renewed_pair"
 _CLEAR = "_launch_clear_auth_cookies"
+# The user's `token_version` when the token was issued (apps/users/tokens.py); revoking a
+# user's tokens bumps it, so older tokens stay refused after a reactivation.
+TOKEN_VERSION_CLAIM = "ver"  # noqa: S105 - a claim name
 
 
 class JWTAuthentication(BaseJWTAuthentication):
@@ -54,6 +57,12 @@ class JWTAuthentication(BaseJWTAuthentication):
             return None
         validated = self.get_validated_token(raw)
         return self.get_user(validated), validated
+
+    def get_user(self, validated_token: Any) -> Any:
+        user = super().get_user(validated_token)
+        if validated_token.get(TOKEN_VERSION_CLAIM, 0) != getattr(user, "token_version", 0):
+            raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
+        return user
 
     def _authenticate_cookies(self, request: Request) -> tuple[Any, Any] | None:
         access = request.COOKIES.get(ACCESS_COOKIE)

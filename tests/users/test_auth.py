@@ -204,6 +204,46 @@ def test_access_token_dies_with_password_change_deactivation_and_deletion(api, m
         assert_envelope(bearer(token).get(ME), 401)
 
 
+@pytest.mark.promise(3)
+@pytest.mark.parametrize("how", ["service", "api", "admin"])
+def test_reactivation_never_revives_tokens_issued_before_deactivation(
+    make_user, superuser, client_for, admin_client, how
+):
+    api = APIClient()
+    user = make_user()
+    before = tokens_for(api, user)
+    assert bearer(before["access_token"]).get(ME).status_code == 200
+    if how == "service":
+        services.user_set_active(user=user, is_active=False)
+        services.user_set_active(user=user, is_active=True)
+    elif how == "api":
+        admin = client_for(superuser)
+        for active in (False, True):
+            body = {"is_active": active}
+            assert admin.patch(f"/api/v1/users/{user.pk}", body, format="json").status_code == 200
+    else:
+        action = "/admin/users/user/"
+        for name in ("deactivate_users", "activate_users"):
+            admin_client.post(action, {"action": name, "_selected_action": [user.pk]})
+    user.refresh_from_db()
+    assert user.is_active
+
+    assert_envelope(bearer(before["access_token"]).get(ME), 401)
+    stale = api.post(REFRESH, {"refresh_token": before["refresh_token"]}, format="json")
+    assert_envelope(stale, 401)
+    after = tokens_for(api, user)
+    assert bearer(after["access_token"]).get(ME).status_code == 200
+
+
+def test_a_token_carries_the_users_token_version(api, user):
+    services.user_set_password(user=user, password="another-long-passphrase")
+    user.refresh_from_db()
+    response = login(api, user.email, "another-long-passphrase")
+    token = AccessToken(response.json()["access_token"])
+    assert user.token_version == 1
+    assert token["ver"] == 1
+
+
 # --- refresh -------------------------------------------------------------------------------
 
 
