@@ -100,10 +100,16 @@ class Document(TimestampedModel):
     def __str__(self) -> str:
         return self.filename
 
+    # Embedding every chunk is not the end: the vectors are stored afterwards, in one
+    # transaction that also marks the document completed. Until then progress stays below
+    # 100, also when a worker died between the two (the sweeper picks the document up).
+    PROGRESS_BEFORE_STORED = 99.0
+
     @property
     def progress_percentage(self) -> float:
         if self.status == self.Status.COMPLETED:
             return 100.0
         if not self.total_chunks:
             return 0.0
-        return round(100.0 * self.processed_chunks / self.total_chunks, 1)
+        embedded = 100.0 * self.processed_chunks / self.total_chunks
+        return min(round(embedded, 1), self.PROGRESS_BEFORE_STORED)

@@ -99,6 +99,49 @@ def test_progress_is_reported_per_batch(project, settings, monkeypatch):
     assert seen == list(range(0, document.total_chunks, 2))
 
 
+def test_progress_stays_below_100_until_the_vectors_are_stored(
+    project, client_for, settings, monkeypatch
+):
+    settings.EMBEDDING_BATCH_SIZE = 2
+    settings.CHUNK_SIZE = 200
+    settings.CHUNK_OVERLAP = 20
+    document = upload(project=project, data=LONG_TEXT.encode())
+    url = f"/api/v1/documents/{document.pk}/progress"
+    client = client_for(project.owner)
+    at_store: list[dict] = []
+    from apps.projects.services import ingestion
+
+    original = ingestion.replace_source
+
+    def observe(source, records):
+        # Every chunk is embedded and nothing is stored yet: what a client polls now, or
+        # for minutes if the worker dies right here.
+        at_store.append(client.get(url).json())
+        return original(source, records)
+
+    monkeypatch.setattr(ingestion, "replace_source", observe)
+    services.document_process(document_id=document.pk)
+
+    (polled,) = at_store
+    assert polled["status"] == "processing"
+    assert polled["processed_chunks"] == polled["total_chunks"] > 0
+    assert polled["progress_percentage"] < 100
+    done = client.get(url).json()
+    assert (done["status"], done["progress_percentage"]) == ("completed", 100.0)
+
+
+@pytest.mark.parametrize("status", ["pending", "processing", "failed"])
+def test_only_a_completed_document_shows_100(project, status):
+    document = upload(project=project)
+    Document.objects.filter(pk=document.pk).update(
+        status=status, total_chunks=40, processed_chunks=40
+    )
+    document.refresh_from_db()
+    assert document.progress_percentage == 99.0
+    document.processed_chunks = 10
+    assert document.progress_percentage == 25.0
+
+
 HOSTILE = [
     (make_encrypted_pdf(["secret"]), "locked.pdf", "password"),
     (b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", "broken.pdf", "PDF"),

@@ -4,6 +4,8 @@ Progress is written with small autocommitted UPDATEs between batches, so a clien
 `/documents/{id}/progress` sees `processed_chunks` grow. The vectors are written at the
 end in one transaction with `replace_source`, so re-running the pipeline (a retry, a
 redelivered message, the sweeper) replaces the document's chunks instead of adding any.
+That transaction also marks the document completed: before it, however many chunks are
+embedded, `progress_percentage` stays below 100 (models.Document).
 """
 
 from __future__ import annotations
