@@ -14,6 +14,10 @@ if not os.environ.get("DATABASE_URL"):
 os.environ.setdefault("ALLOWED_HOSTS", "*")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
+# No statement timeout by default: tests load thousands of rows in-process (a worker's
+# job in production), and timing must not decide whether a test passes. The tests of
+# the timeout set it themselves (tests/hardening/test_cost.py, tests/launch/test_limits.py).
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
 # Each test session gets its own filesystem broker, shared with the Celery worker that the
 # end-to-end tests start; a Redis broker is opt-in (LAUNCH_TEST_REDIS_URL).
 os.environ["REDIS_URL"] = os.environ.get("LAUNCH_TEST_REDIS_URL", "")

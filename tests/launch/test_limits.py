@@ -124,20 +124,25 @@ def test_a_timeout_outside_drf_is_a_503_too():
     assert response.status_code == 503
 
 
-@pytest.mark.django_db(transaction=True)  # switching closes the connection
-def test_web_connections_carry_the_timeout_and_background_ones_do_not(settings):
+def show_timeout() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone() == ("15s",)
-    original = settings.DATABASES["default"]["OPTIONS"]["options"]
-    settings.DB_BACKGROUND_STATEMENT_TIMEOUT_MS = 0
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)  # switching closes the connection
+def test_connections_open_with_the_timeout_until_switched_to_the_background_one(settings):
+    options = settings.DATABASES["default"]["OPTIONS"]
+    original = options["options"]
     try:
+        options["options"] = with_statement_timeout(original, 15_000)  # a web process's
+        connection.close()
+        assert show_timeout() == "15s"
+        settings.DB_BACKGROUND_STATEMENT_TIMEOUT_MS = 600_000
         use_background_statement_timeout()
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW statement_timeout")
-            assert cursor.fetchone() == ("0",)
+        assert show_timeout() == "10min"
     finally:
-        settings.DATABASES["default"]["OPTIONS"]["options"] = original
+        options["options"] = original
         connection.close()
 
 
