@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -24,7 +25,7 @@ from apps.chat.serializers import (
     ChatMessageSerializer,
     ChatTitleGenerationSerializer,
 )
-from apps.chat.streaming import ModelStream, answer_events
+from apps.chat.streaming import ModelStream, answer_events, answer_events_sync
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.ai.llm import LLMError, get_chat_model
@@ -224,8 +225,12 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
             raise api_error(first) from first
         if isinstance(first, BaseException):
             raise first
+        # The body's kind follows the server: an async generator under ASGI, a plain one
+        # under WSGI (Django would otherwise buffer an async body whole, or run a sync
+        # one in ASGI's single thread for sync code).
+        events = answer_events if isinstance(request._request, ASGIRequest) else answer_events_sync
         response = StreamingHttpResponse(
-            answer_events(plan, stream, cast(Any, first)), content_type="text/event-stream"
+            events(plan, stream, cast(Any, first)), content_type="text/event-stream"
         )
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx would otherwise buffer the stream
