@@ -39,6 +39,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 control_socket_disable = True
 
 # The database pool is per process and bounds the connections whatever the thread count
-# (config/settings/base.py); the web server is where it belongs, so it is on unless the
-# environment says otherwise. Set before the workers import the settings.
-os.environ.setdefault("DB_POOL", "on")
+# (config/settings/base.py); the web server is where it belongs, so the settings turn it
+# on in processes marked as the web server, unless DB_POOL says otherwise. Set before the
+# workers import the settings.
+os.environ["LAUNCH_WEB_SERVER"] = "1"

@@ -121,10 +121,16 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default="") or {}}
 if not DATABASES["default"]:
     raise ImproperlyConfigured("The environment variable DATABASE_URL is required.")
 # DB_POOL=on: Django's own pool (psycopg_pool), one per process, bounded by
-# DB_POOL_MAX_SIZE whatever the number of threads; the web server turns it on
-# (docker/gunicorn.conf.py). Off by default elsewhere: a Celery prefork child must not
-# inherit its parent's pool (the pool's worker threads do not survive fork).
-DB_POOL = env.bool("DB_POOL", default=False)
+# DB_POOL_MAX_SIZE whatever the number of threads. Unset or empty: on in the web server
+# (docker/gunicorn.conf.py marks its processes with LAUNCH_WEB_SERVER), off elsewhere:
+# management commands need none, and a Celery prefork child must not inherit a pool
+# from its parent (the pool's threads do not survive fork).
+_db_pool = env.str("DB_POOL", default="").strip().lower()
+DB_POOL = (
+    _db_pool in ("1", "true", "on", "yes")
+    if _db_pool
+    else env.bool("LAUNCH_WEB_SERVER", default=False)
+)
 if DB_POOL:
     # The pool hands out connections per request and takes them back at its end, which
     # requires CONN_MAX_AGE=0; broken connections are dropped when returned, so no
