@@ -6,8 +6,8 @@
 #
 # The server: gunicorn with threaded WSGI workers (gthread), configured in ONE place,
 # docker/gunicorn.conf.py (workers, threads, timeouts; the database pool on). Chosen by
-# measurement over gunicorn + uvicorn workers (ASGI), which served 0.2-0.6x the
-# requests/s of sync workers on the JSON API; gthread serves about the same as sync while
+# measurement over gunicorn + uvicorn workers (ASGI), which served at most the requests/s
+# of sync workers on the JSON API; gthread serves more than sync on every endpoint while
 # 50 open chat streams (SSE) leave other requests unaffected (docs/benchmarks.md,
 # "Serving").
 set -eu

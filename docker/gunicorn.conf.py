@@ -7,8 +7,9 @@ what ships.
 Why WSGI with threads (gthread) and not ASGI: Django runs DRF's sync views and Launch's
 sync middleware under ASGI in one thread per process, plus a hop between the event loop
 and that thread per request; measured on the same app and endpoints, gunicorn with
-uvicorn workers served 0.2-0.6x the requests/s of gunicorn's sync workers, while gthread
-serves about the same as sync (docs/benchmarks.md, "Serving"). Sync workers cannot
+uvicorn workers served at most as many requests/s as gunicorn's sync workers (0.66x on
+`/users/me`), while gthread served more than sync on every endpoint (keep-alive, pooled
+connections; docs/benchmarks.md, "Serving"). Sync workers cannot
 stream: one slow SSE answer would hold a whole process. With threads, a chat stream
 holds one thread (blocked on the model, GIL released, no database connection: see
 apps/chat/streaming.py) and the other threads keep answering, so WEB_THREADS bounds the
