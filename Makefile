@@ -6,10 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-property test-browser lint format types check-deploy reliability clean-data help
+.PHONY: run serve test test-property test-browser lint format types check-deploy reliability clean-data help
 
 help:
 	@echo "make run    - set up and serve API, admin, Celery worker and beat on 127.0.0.1:$${PORT:-8000}"
+	@echo "make serve  - the production server as the Docker image runs it (SECRET_KEY required)"
 	@echo "make test   - set up and run the test suite with coverage (real PostgreSQL)"
 	@echo "make test-property - the stateful property tests (bounded sequences through the API)"
 	@echo "make test-browser - the front end's flows in a real Chromium against a real server"
@@ -27,6 +28,29 @@ $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
 
 run: $(STAMP)
 	$(PY) -m launch.devserver
+
+# The production recipe without Docker: exactly the image's web role (migrations,
+# bootstrap, then `gunicorn --config docker/gunicorn.conf.py`, the one place the server is
+# defined), with production settings. Required: SECRET_KEY, and FIRST_SUPERUSER_PASSWORD
+# until bootstrap has created the first superuser (FIRST_SUPERUSER). Defaults for a plain-HTTP server on this
+# machine, each overridable from the environment: the embedded PostgreSQL unless
+# DATABASE_URL is set, ALLOWED_HOSTS 127.0.0.1,localhost, HOST 127.0.0.1, PORT 8000, no
+# HTTPS redirect and no Secure cookie flag (set SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE,
+# CSRF_COOKIE_SECURE, AUTH_COOKIE_SECURE to true behind TLS). Workers, threads and the
+# database pool: WEB_CONCURRENCY, WEB_THREADS, DB_POOL_* (.env.example).
+serve: $(STAMP)
+	@test -n "$$SECRET_KEY" || grep -qs '^SECRET_KEY=.' .env \
+		|| { echo "make serve: set SECRET_KEY (production settings require it)"; exit 1; }
+	DJANGO_SETTINGS_MODULE=config.settings.base DEBUG=false \
+	DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m launch.embedded_db url)} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	HOST=$${HOST:-127.0.0.1} PORT=$${PORT:-8000} \
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-false} \
+	CSRF_COOKIE_SECURE=$${CSRF_COOKIE_SECURE:-false} \
+	AUTH_COOKIE_SECURE=$${AUTH_COOKIE_SECURE:-false} \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		sh -c '$(PY) manage.py collectstatic --no-input --verbosity 0 && exec docker/entrypoint.sh web'
 
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test

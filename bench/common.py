@@ -103,6 +103,9 @@ class WrkResult:
     rps: float
     p50_ms: float
     p99_ms: float
+    # Non-2xx answers plus socket errors (connect, read, write, timeout); 0 unless the
+    # caller allowed errors.
+    errors: int = 0
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -115,19 +118,34 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def wrk(url: str, *, headers: dict[str, str], seconds: int, connections: int) -> WrkResult:
+def wrk(
+    url: str,
+    *,
+    headers: dict[str, str],
+    seconds: float,
+    connections: int,
+    allow_errors: bool = False,
+    timeout: float = 2,
+) -> WrkResult:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is required: apt-get install wrk (or brew install wrk)")
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", "--latency"]
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out:
+    if "Non-2xx" in out and not allow_errors:
         raise RuntimeError(f"non-2xx answers from {url}:\n{out}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    errors += sum(int(n) for n in socket.groups()) if socket else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    return WrkResult(rps, p50, p99)
+    # The latency distribution's lines; absent when no request completed in the run.
+    p50 = re.search(r"^\s+50%\s+([\d.]+\w+)\s*$", out, re.M)
+    p99 = re.search(r"^\s+99%\s+([\d.]+\w+)\s*$", out, re.M)
+    if p50 is None or p99 is None:
+        return WrkResult(rps, float("inf"), float("inf"), errors)
+    return WrkResult(rps, _ms(p50.group(1)), _ms(p99.group(1)), errors)
 
 
 def median_result(results: list[WrkResult]) -> WrkResult:

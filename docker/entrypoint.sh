@@ -1,22 +1,25 @@
 #!/bin/sh
 # One image, three roles. `web` applies migrations and runs `bootstrap` (both idempotent,
 # and safe with several web replicas: migrations take PostgreSQL locks, bootstrap only
-# creates what is missing), then serves ASGI with gunicorn + uvicorn workers.
+# creates what is missing), then serves. `serve` is the server alone: `make serve` and the
+# benchmarks (bench/serving.py) run it, so they run exactly what the image runs.
+#
+# The server: gunicorn with threaded WSGI workers (gthread), configured in ONE place,
+# docker/gunicorn.conf.py (workers, threads, timeouts; the database pool on). Chosen by
+# measurement over gunicorn + uvicorn workers (ASGI), which served at most the requests/s
+# of sync workers on the JSON API; gthread serves more than sync on every endpoint while
+# 50 open chat streams (SSE) leave other requests unaffected (docs/benchmarks.md,
+# "Serving").
 set -eu
 
 case "${1:-web}" in
   web)
     python manage.py migrate --no-input
     python manage.py bootstrap
-    exec gunicorn config.asgi:application \
-      --worker-class uvicorn_worker.UvicornWorker \
-      --bind "0.0.0.0:${PORT:-8000}" \
-      --workers "${WEB_CONCURRENCY:-2}" \
-      --timeout "${GUNICORN_TIMEOUT:-120}" \
-      --graceful-timeout 30 \
-      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
-      --access-logfile - \
-      --no-control-socket
+    exec gunicorn --config docker/gunicorn.conf.py
+    ;;
+  serve)
+    exec gunicorn --config docker/gunicorn.conf.py
     ;;
   worker)
     exec celery -A config worker --loglevel "${LOG_LEVEL:-INFO}" \

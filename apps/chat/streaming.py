@@ -6,9 +6,15 @@ if the model fails mid-answer (nothing is saved then). A client that disconnects
 the text received so far saved as an assistant message marked `incomplete`.
 
 The model's blocking stream runs in a worker thread that hands events over a queue, so
-the event loop never blocks, a disconnect can stop the worker between two chunks, and
-no database connection is held while waiting: the database is touched only before the
-response starts and in the final save, each through `sync_to_async`.
+a disconnect can stop the worker between two chunks, and no database connection is held
+while waiting: the database is touched only before the response starts (the view closes
+its connection, which hands it back to the pool) and in the final save.
+
+Two bodies, one per server interface, with the same events: `answer_events_sync`, a
+plain generator, for WSGI (the shipped server, gunicorn's threaded workers: a stream
+holds one thread, blocked on the queue with the GIL released); `answer_events`, an
+async generator, for ASGI (`config/asgi.py`), where a sync generator would run each
+chunk in the process's one thread for sync code and block every other request.
 """
 
 from __future__ import annotations
@@ -98,34 +104,81 @@ def _save(
     return dict(ChatMessageSerializer(message).data)
 
 
-async def answer_events(
-    plan: AnswerPlan, stream: ModelStream, first: StreamEvent
-) -> AsyncIterator[str]:
-    """The SSE body; `first` is the event already received before the response started."""
-    parts: list[str] = []
-    completion: Completion | None = None
-    next_event = sync_to_async(stream.get, thread_sensitive=False)
+class _Answer:
+    """The answer as streamed so far: turns model events into SSE text, then saves."""
+
+    def __init__(self, plan: AnswerPlan, stream: ModelStream) -> None:
+        self.plan = plan
+        self.stream = stream
+        self.parts: list[str] = []
+        self.completion: Completion | None = None
+        self.failed = False
+
+    def render(self, item: Any) -> str | None:
+        """The SSE text for one model event, if it has any. A model error becomes the
+        `error` event and marks the answer failed (nothing is saved then)."""
+        if isinstance(item, LLMError):
+            error = api_error(item)
+            self.failed = True
+            return sse("error", {"status": error.status_code, "detail": str(error.detail)})
+        if isinstance(item, BaseException):
+            raise item
+        if isinstance(item, TextDelta):
+            self.parts.append(item.text)
+            return sse("delta", {"text": item.text})
+        if isinstance(item, StreamDone):
+            self.completion = item.completion
+        return None
+
+    def save(self, *, incomplete: bool) -> dict[str, Any]:
+        """Save what was said: the whole answer, or the text so far after a disconnect."""
+        completion = None if incomplete else self.completion
+        text = completion.text if completion else "".join(self.parts)
+        return _save(self.plan, text, completion, self.stream.started, incomplete)
+
+
+def answer_events_sync(plan: AnswerPlan, stream: ModelStream, first: StreamEvent) -> Iterator[str]:
+    """The SSE body under WSGI; `first` is the event received before the response
+    started. A client that hangs up surfaces as GeneratorExit when the server closes the
+    response after a failed write."""
+    answer = _Answer(plan, stream)
     try:
         yield sse("references", references_payload(plan))
         item: Any = first
         while item is not _END:
-            if isinstance(item, LLMError):
-                error = api_error(item)
-                yield sse("error", {"status": error.status_code, "detail": str(error.detail)})
+            text = answer.render(item)
+            if text is not None:
+                yield text
+            if answer.failed:
                 return
-            if isinstance(item, BaseException):
-                raise item
-            if isinstance(item, TextDelta):
-                parts.append(item.text)
-                yield sse("delta", {"text": item.text})
-            elif isinstance(item, StreamDone):
-                completion = item.completion
+            item = stream.get()
+    except GeneratorExit:
+        stream.stop()
+        answer.save(incomplete=True)
+        raise
+    yield sse("done", answer.save(incomplete=False))
+
+
+async def answer_events(
+    plan: AnswerPlan, stream: ModelStream, first: StreamEvent
+) -> AsyncIterator[str]:
+    """The SSE body under ASGI; `first` is the event already received before the
+    response started."""
+    answer = _Answer(plan, stream)
+    next_event = sync_to_async(stream.get, thread_sensitive=False)
+    save = sync_to_async(answer.save)
+    try:
+        yield sse("references", references_payload(plan))
+        item: Any = first
+        while item is not _END:
+            text = answer.render(item)
+            if text is not None:
+                yield text
+            if answer.failed:
+                return
             item = await next_event()
     except (asyncio.CancelledError, GeneratorExit):
         stream.stop()
-        await sync_to_async(_save)(plan, "".join(parts), None, stream.started, True)
+        await save(incomplete=True)
         raise
-    saved = await sync_to_async(_save)(
-        plan, completion.text if completion else "".join(parts), completion, stream.started, False
-    )
-    yield sse("done", saved)
+    yield sse("done", await save(incomplete=False))

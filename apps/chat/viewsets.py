@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
+from django.core.handlers.asgi import ASGIRequest
 from django.db import OperationalError, connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +26,7 @@ from apps.chat.serializers import (
     ChatMessageSerializer,
     ChatTitleGenerationSerializer,
 )
-from apps.chat.streaming import ModelStream, answer_events
+from apps.chat.streaming import ModelStream, answer_events, answer_events_sync
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.ai.llm import LLMError, get_chat_model
@@ -239,8 +240,12 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
             raise api_error(first) from first
         if isinstance(first, BaseException):
             raise first
+        # The body's kind follows the server: an async generator under ASGI, a plain one
+        # under WSGI (Django would otherwise buffer an async body whole, or run a sync
+        # one in ASGI's single thread for sync code).
+        events = answer_events if isinstance(request._request, ASGIRequest) else answer_events_sync
         response = StreamingHttpResponse(
-            answer_events(plan, stream, cast(Any, first)), content_type="text/event-stream"
+            events(plan, stream, cast(Any, first)), content_type="text/event-stream"
         )
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx would otherwise buffer the stream

@@ -122,8 +122,35 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default="") or {}}
 if not DATABASES["default"]:
     raise ImproperlyConfigured("The environment variable DATABASE_URL is required.")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# DB_POOL=on: Django's own pool (psycopg_pool), one per process, bounded by
+# DB_POOL_MAX_SIZE whatever the number of threads. Unset or empty: on in the web server
+# (docker/gunicorn.conf.py marks its processes with LAUNCH_WEB_SERVER), off elsewhere:
+# management commands need none, and a Celery prefork child must not inherit a pool
+# from its parent (the pool's threads do not survive fork).
+_db_pool = env.str("DB_POOL", default="").strip().lower()
+DB_POOL = (
+    _db_pool in ("1", "true", "on", "yes")
+    if _db_pool
+    else env.bool("LAUNCH_WEB_SERVER", default=False)
+)
+if DB_POOL:
+    # The pool hands out connections per request and takes them back at its end, which
+    # requires CONN_MAX_AGE=0; broken connections are dropped when returned, so no
+    # per-request `SELECT 1` health check either. Keys are set, not the dict replaced:
+    # other OPTIONS (the statement timeout) compose with the pool.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        # Seconds a request waits for a free connection before a 503.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # Idle connections above min_size are closed after this many seconds.
+        "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Milliseconds a statement may run (0: no limit). Web processes serve API requests under
 # DB_STATEMENT_TIMEOUT_MS; Celery workers, beat and management commands other than
 # runserver switch to DB_BACKGROUND_STATEMENT_TIMEOUT_MS (launch/db.py). Set as a libpq

@@ -45,6 +45,9 @@ REST_FRAMEWORK = {
 # (LAUNCH_TEST_REDIS_URL); a test that needs Redis points CACHE_URL at its own database.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The test database is created and dropped under the suite's own connections: a pool
+# (DB_POOL=on in the shell) would hold connections to it across tests.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 LOCAL_GENERATE_SUPERUSER_PASSWORD = True
 # Separate names let several test sessions share one server (TEST_DB_NAME=test_launch_a ...).
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_launch")}

@@ -45,9 +45,6 @@ __all__ = ["make_member", "roles"]
 pytestmark = [
     pytest.mark.promise(4),
     pytest.mark.django_db(transaction=True),
-    # live_server speaks WSGI, which drains the chat stream's async iterator; production
-    # serves streams under ASGI (config/asgi.py).
-    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous"),
 ]
 
 EXAMPLES = int(os.environ.get("LAUNCH_FUZZ_EXAMPLES", "8"))
