@@ -119,7 +119,9 @@ def build_embedding_provider(config: EmbeddingConfig) -> EmbeddingProvider:
 
         try:
             return OnnxEmbeddingProvider(
-                model=config.model, dimensions=config.dimensions, batch_size=config.batch_size
+                model=config.model,
+                dimensions=config.dimensions or None,  # 0: whatever the model produces
+                batch_size=config.batch_size,
             )
         except EmbeddingConfigurationError as exc:
             raise ImproperlyConfigured(str(exc)) from exc

@@ -148,7 +148,7 @@ class OnnxEmbeddingProvider:
         vectors: list[Vector] = [[] for _ in texts]
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            width = max(1, max(len(encodings[i].ids) for i in batch))
+            width = max(1, *(len(encodings[i].ids) for i in batch))
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             types = np.zeros((len(batch), width), dtype=np.int64)

@@ -25,7 +25,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from launch.vector_store.models import EmbeddingVersion
 from launch.vector_store.services.types import (
     SEARCH_MODES,
     SearchHit,
@@ -210,15 +209,10 @@ def search_traced(
         raise ValueError(f"{mode} search needs a query text")
     if mode != "keyword" and query_embedding is None and not text:
         raise ValueError("semantic search needs a query text or a query_embedding")
-    version: EmbeddingVersion | None
-    if embedding_model is None:
-        version = version_for_scopes(scope_list)
-    else:
-        version = version_named(embedding_model)
-        if version is None:  # nothing was ever stored with that model
-            return SearchResult(
-                hits=[], mode=mode, version=embedding_model, dimensions=0, strategy=None
-            )
+    version = version_for_scopes(scope_list) if embedding_model is None else None
+    version = version or version_named(str(embedding_model))
+    if version is None:  # nothing was ever stored with that model
+        return SearchResult(hits=[], mode=mode, version=str(embedding_model), dimensions=0)
     timings: dict[str, float] = {}
     if mode != "keyword" and query_embedding is None:
         started = time.perf_counter()
@@ -235,7 +229,7 @@ def search_traced(
         "candidates": k if mode != "hybrid" else max(k, setting("VECTOR_HYBRID_CANDIDATES")),
         "match_cap": setting("VECTOR_KEYWORD_MATCH_CAP"),
     }
-    strategy = None
+    strategy: str | None = None
     with transaction.atomic(), connection.cursor() as cursor:
         ctes = []
         if mode != "keyword":

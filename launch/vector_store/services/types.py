@@ -68,7 +68,7 @@ class SearchResult:
     mode: str
     version: str
     dimensions: int
-    strategy: str | None
+    strategy: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 

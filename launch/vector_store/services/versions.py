@@ -14,6 +14,7 @@ the index (and the query) use `halfvec`, which indexes up to 4,000.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 
@@ -69,13 +70,17 @@ def index_sql(version: EmbeddingVersion, *, concurrently: bool) -> str:
     )
 
 
-def version_index_create(*, version: EmbeddingVersion) -> None:
+def version_index_create(*, version: EmbeddingVersion, defer: bool = False) -> None:
     """Create the version's HNSW index if it is missing.
 
-    Outside a transaction it is built CONCURRENTLY, so writes to the table go on; inside
-    one (tests, the first write of a fresh install) it takes the brief table lock of a
-    plain CREATE INDEX over the version's (then few) rows. Side effects: DDL.
+    Outside a transaction it is built CONCURRENTLY, so writes to the table go on. Inside
+    one, `defer` builds it concurrently after commit (a rollout started from the admin);
+    otherwise (tests, the first write of a fresh install) it takes the table lock of a
+    plain CREATE INDEX for the scan of the table. Side effects: DDL.
     """
+    if defer and connection.in_atomic_block:
+        transaction.on_commit(lambda: version_index_create(version=version))
+        return
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             # DDL refuses to run over the deferred FK checks of this transaction's
@@ -137,6 +142,8 @@ def version_register(
     insert a version row and create its index.
     """
     provider_name = config.provider.strip().lower().replace("_", "-")
+    if config.dimensions <= 0:  # "the model's own": ask the model
+        config = dataclasses.replace(config, dimensions=get_provider_for(config).dimensions)
     base_url = config.base_url if provider_name == "openai" else ""
     found = EmbeddingVersion.objects.filter(
         provider=provider_name, model=config.model, dimensions=config.dimensions, base_url=base_url
@@ -174,8 +181,7 @@ def _register(
                 model=model,
                 dimensions=dimensions,
                 base_url=base_url,
-                state=state
-                or (STATE.BUILDING if active_version(create=False) else STATE.ACTIVE),
+                state=state or (STATE.BUILDING if active_version(create=False) else STATE.ACTIVE),
                 activated_at=None,
             )
             if version.state == STATE.ACTIVE:
