@@ -86,7 +86,8 @@ def test_search_uses_the_old_version_until_the_scope_is_done_then_the_new_one():
     assert version_for_scopes([first, second]) == old
     result = search_traced("otters rocks", scopes=[first], k=3, mode="hybrid")
     assert (result.version, result.dimensions) == (new.name, 128)
-    assert result.hits and result.hits[0].content == TEXTS["otters"]
+    assert result.hits
+    assert result.hits[0].content == TEXTS["otters"]
 
     assert rollout_build_scope(version_id=new.pk, scope_id=second) is True
 
@@ -135,9 +136,9 @@ def test_an_interrupted_build_resumes_with_what_is_missing():
     rollout_build_scope(version_id=new.pk, scope_id=scope, on_source=lambda: calls.append(1))
 
     assert len(calls) == 3  # one before the interruption, the two missing after it
-    assert set(
-        VectorRecord.objects.filter(version=new).values_list("source_id", flat=True)
-    ) == set(sources)
+    assert set(VectorRecord.objects.filter(version=new).values_list("source_id", flat=True)) == set(
+        sources
+    )
 
 
 def test_a_cancelled_rollout_sends_switched_scopes_back_and_drops_its_rows():
@@ -168,7 +169,7 @@ def test_each_version_gets_a_partial_hnsw_index_of_its_dimension():
     new = rollout_start(config=to_dimensions(3000), enqueue=False)
     sql = index_sql(new, concurrently=True)
     assert "CONCURRENTLY" in sql
-    assert f"((embedding::halfvec(3000)) halfvec_cosine_ops)" in sql
+    assert "((embedding::halfvec(3000)) halfvec_cosine_ops)" in sql
     assert sql.endswith(f"WHERE version_id = {new.pk}")
     assert EmbeddingVersion.objects.get(pk=new.pk).dimensions == 3000
 
@@ -202,9 +203,10 @@ def test_the_planner_uses_the_versions_partial_index(settings):
     )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        # The version id must be a literal for the planner to match the partial index.
         cursor.execute(
-            f"EXPLAIN SELECT id FROM vector_store_vectorrecord r WHERE r.version_id = {version.pk}"
-            f" ORDER BY (r.embedding::vector(384)) <=> %s::vector(384) LIMIT 5",
+            "EXPLAIN SELECT id FROM vector_store_vectorrecord r WHERE r.version_id = "  # noqa: S608
+            f"{int(version.pk)} ORDER BY (r.embedding::vector(384)) <=> %s::vector(384) LIMIT 5",
             [str(get_embedding_provider().embed_query("otters"))],
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
