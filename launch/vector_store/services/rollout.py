@@ -83,7 +83,6 @@ def rollout_start(
     index; sets the counters; queues `rollout_scope` tasks after commit (`enqueue`).
     """
     active = active_version()
-    assert active is not None
     target = rollout_target()
     version = version_register(config=config, state=STATE.BUILDING, create_index=False)
     if version.pk == active.pk:

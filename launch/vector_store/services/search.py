@@ -204,7 +204,7 @@ def search_traced(
     scope_list = None if scopes is None else list(dict.fromkeys(scopes))
     text = (query or "").strip()
     if scope_list is not None and not scope_list:
-        return SearchResult(hits=[], mode=mode, version="", dimensions=0, strategy=None)
+        return SearchResult(hits=[], mode=mode, query=text, version="", dimensions=0, strategy=None)
     if mode != "semantic" and not text:
         raise ValueError(f"{mode} search needs a query text")
     if mode != "keyword" and query_embedding is None and not text:
@@ -212,7 +212,9 @@ def search_traced(
     version = version_for_scopes(scope_list) if embedding_model is None else None
     version = version or version_named(str(embedding_model))
     if version is None:  # nothing was ever stored with that model
-        return SearchResult(hits=[], mode=mode, version=str(embedding_model), dimensions=0)
+        return SearchResult(
+            hits=[], mode=mode, query=text, version=str(embedding_model), dimensions=0
+        )
     timings: dict[str, float] = {}
     if mode != "keyword" and query_embedding is None:
         started = time.perf_counter()
@@ -262,6 +264,7 @@ def search_traced(
     return SearchResult(
         hits=[_hit(row) for row in rows],
         mode=mode,
+        query=text,
         version=version.name,
         dimensions=version.dimensions,
         strategy=strategy,

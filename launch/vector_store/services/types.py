@@ -66,6 +66,8 @@ class SearchResult:
 
     hits: list[SearchHit]
     mode: str
+    # The query text the keyword side actually ran (after trimming), for the debugger.
+    query: str = ""
     version: str
     dimensions: int
     strategy: str | None = None

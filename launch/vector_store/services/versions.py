@@ -181,7 +181,7 @@ def _register(
                 model=model,
                 dimensions=dimensions,
                 base_url=base_url,
-                state=state or (STATE.BUILDING if active_version(create=False) else STATE.ACTIVE),
+                state=state or (STATE.BUILDING if _active() else STATE.ACTIVE),
                 activated_at=None,
             )
             if version.state == STATE.ACTIVE:
@@ -200,10 +200,14 @@ def _register(
     return version
 
 
-def active_version(*, create: bool = True) -> EmbeddingVersion | None:
+def _active() -> EmbeddingVersion | None:
+    return EmbeddingVersion.objects.filter(state=STATE.ACTIVE).first()
+
+
+def active_version() -> EmbeddingVersion:
     """The active version; on a fresh install, the configured provider becomes it."""
-    version = EmbeddingVersion.objects.filter(state=STATE.ACTIVE).first()
-    if version is None and create:
+    version = _active()
+    if version is None:
         version = version_register(config=EmbeddingConfig.from_settings(), state=STATE.ACTIVE)
         if version.state != STATE.ACTIVE:
             # The configuration was registered earlier (building or retired): with no
@@ -253,7 +257,6 @@ def version_for_scopes(scopes: Sequence[uuid.UUID] | None) -> EmbeddingVersion:
     the rollout runs (writers write both), so no result ever mixes two models.
     """
     active = active_version()
-    assert active is not None
     if not scopes:
         return active
     wanted = set(scopes)
@@ -274,7 +277,6 @@ def live_versions(*, scope_id: uuid.UUID) -> list[EmbeddingVersion]:
     """The versions a writer must write for `scope_id`: the active one and a rollout's
     target. The scope's search version comes first (its progress is what users see)."""
     active = active_version()
-    assert active is not None
     versions = [active]
     target = rollout_target()
     if target is not None:

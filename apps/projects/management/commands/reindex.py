@@ -93,7 +93,6 @@ class Command(BaseCommand):
         except Exception as error:  # a provider that cannot be built names its setting
             raise CommandError(f"Cannot use that model: {error}") from error
         active = active_version()
-        assert active is not None
         if version.state == STATE.ACTIVE:
             self.stdout.write(f"{version.name} is active (nothing to rebuild)")
             return
