@@ -165,6 +165,9 @@ class OnnxEmbeddingProvider:
             pooled = self._pool(np.asarray(output, dtype=np.float32), mask)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             pooled = pooled / np.maximum(norms, 1e-12)
+            # Text with no tokens pools to zero, which has no cosine (pgvector gives NaN):
+            # give it a fixed unit vector instead, as the hashing provider does.
+            pooled[norms[:, 0] == 0, 0] = 1.0
             for row, i in enumerate(batch):
                 vectors[i] = [float(x) for x in pooled[row]]
         return vectors
