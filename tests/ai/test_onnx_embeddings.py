@@ -44,7 +44,8 @@ def test_vectors_are_unit_length_in_input_order_across_batches(model_dir: Path):
     for vector in vectors:
         assert math.sqrt(sum(v * v for v in vector)) == pytest.approx(1.0, abs=1e-5)
     one_by_one = [provider.embed_documents([text])[0] for text in texts]
-    assert vectors == pytest.approx(one_by_one, abs=1e-6)
+    for batched, alone in zip(vectors, one_by_one, strict=True):
+        assert batched == pytest.approx(alone, abs=1e-6)
     assert provider.model_name == "tiny-encoder"
 
 
