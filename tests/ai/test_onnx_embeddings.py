@@ -65,7 +65,7 @@ def test_a_missing_model_is_a_clear_error_never_a_download(tmp_path: Path):
     with pytest.raises(EmbeddingConfigurationError, match="EMBEDDING_MODEL"):
         OnnxEmbeddingProvider(model="")
     (tmp_path / "model.onnx").write_bytes(b"not a model")
-    with pytest.raises(EmbeddingConfigurationError, match="tokenizer.json"):
+    with pytest.raises(EmbeddingConfigurationError, match=r"tokenizer\.json"):
         OnnxEmbeddingProvider(model=str(tmp_path))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from apps.chat.models import AnswerTrace, ChatMessage
 from apps.chat.services.traces import trace_replay
@@ -28,7 +29,12 @@ def trace_url(message) -> str:
 
 
 @pytest.fixture
-def answer(client_for, member, conversation, tides, clocks, llm):
+def documents(tides, clocks):
+    return tides, clocks
+
+
+@pytest.fixture
+def answer(client_for, member, conversation, documents, llm):
     return ask(client_for(member), conversation)
 
 
@@ -82,8 +88,8 @@ def test_traces_never_reach_the_normal_api(client_for, member, conversation, ans
     assert "semantic_rank" not in body
 
 
-def test_the_trace_api_is_for_staff_only(api, client_for, member, make_user, answer, superuser):
-    assert api.get(trace_url(answer)).status_code == 401
+def test_the_trace_api_is_for_staff_only(client_for, member, make_user, answer, superuser):
+    assert APIClient().get(trace_url(answer)).status_code == 401
     assert client_for(member).get(trace_url(answer)).json() == {
         "detail": "You do not have permission to perform this action."
     }

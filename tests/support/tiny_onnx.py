@@ -53,9 +53,7 @@ def build_model(directory: Path, *, with_pooling_config: bool = True) -> Path:
         "tiny-encoder",
         [
             helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
-            helper.make_tensor_value_info(
-                "attention_mask", TensorProto.INT64, ["batch", "tokens"]
-            ),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"]),
         ],
         [
             helper.make_tensor_value_info(

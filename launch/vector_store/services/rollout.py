@@ -140,7 +140,7 @@ def rollout_build_scope(
     provider = provider_for(version)
     while batch := _missing(old, version, scope_id, limit=20):
         for type_id, source_id in batch:
-            _rebuild_source(old, version, provider, type_id, source_id)
+            rebuild_source(old, version, provider, type_id, source_id)
             EmbeddingVersion.objects.filter(pk=version.pk).update(
                 sources_done=F("sources_done") + 1
             )
@@ -149,7 +149,7 @@ def rollout_build_scope(
     return rollout_switch_scope(version=version, scope_id=scope_id)
 
 
-def _rebuild_source(
+def rebuild_source(
     old: EmbeddingVersion,
     new: EmbeddingVersion,
     provider: object,
