@@ -249,6 +249,20 @@ def rollout_target() -> EmbeddingVersion | None:
     )
 
 
+# The active version and every version some of the scopes switched to early, with how
+# many of the scopes each holds: one round trip decides a search's version.
+_FOR_SCOPES = """
+SELECT v.*, (
+    SELECT count(*) FROM vector_store_scopeversion s
+    WHERE s.version_id = v.id AND s.scope_id = ANY(%(scopes)s)
+) AS switched
+FROM vector_store_embeddingversion v
+WHERE v.state = 'active' OR v.id IN (
+    SELECT s.version_id FROM vector_store_scopeversion s WHERE s.scope_id = ANY(%(scopes)s)
+)
+"""
+
+
 def version_for_scopes(scopes: Sequence[uuid.UUID] | None) -> EmbeddingVersion:
     """The one version a search over `scopes` compares.
 
@@ -256,20 +270,16 @@ def version_for_scopes(scopes: Sequence[uuid.UUID] | None) -> EmbeddingVersion:
     different versions uses the active one, which every scope still has complete while
     the rollout runs (writers write both), so no result ever mixes two models.
     """
-    active = active_version()
-    if not scopes:
-        return active
-    wanted = set(scopes)
-    switched = dict(
-        ScopeVersion.objects.filter(scope_id__in=list(wanted)).values_list("scope_id", "version_id")
-    )
-    chosen = {switched.get(scope, active.pk) for scope in wanted}
-    if chosen == {active.pk}:
-        return active
-    if len(chosen) == 1:
-        version = EmbeddingVersion.objects.filter(pk=chosen.pop()).first()
-        if version is not None and version.state != STATE.RETIRED:
-            return version
+    wanted = list(dict.fromkeys(scopes or []))
+    rows = list(EmbeddingVersion.objects.raw(_FOR_SCOPES, {"scopes": wanted}))
+    active = next((v for v in rows if v.state == STATE.ACTIVE), None) or active_version()
+    switched = [v for v in rows if getattr(v, "switched", 0)]
+    if (
+        len(switched) == 1
+        and switched[0].switched == len(wanted)  # type: ignore[attr-defined]
+        and switched[0].state != STATE.RETIRED
+    ):
+        return switched[0]
     return active
 
 
