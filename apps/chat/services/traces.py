@@ -104,7 +104,13 @@ def finished(
     data["completion_tokens"] = message.completion_tokens
     data["tokens_estimated"] = completion is None
     data["incomplete"] = message.incomplete
-    data["timings_ms"] = {**data.get("timings_ms", {}), "generation": message.latency_ms}
+    timings = {**data.get("timings_ms", {}), "generation": message.latency_ms}
+    # In the order the stages ran, so the admin reads them top to bottom.
+    order = ["retrieval_embed", "retrieval_query", "retrieval", "prompt", "generation"]
+    position = {name: index for index, name in enumerate(order)}
+    data["timings_ms"] = {
+        name: timings[name] for name in sorted(timings, key=lambda n: position.get(n, len(order)))
+    }
     return data
 
 
