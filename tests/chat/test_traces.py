@@ -150,3 +150,16 @@ def test_the_replay_page_is_a_404_for_a_message_without_trace(client, superuser,
     client.force_login(superuser)
     page = client.get(reverse("admin:chat_chatmessage_replay", args=[question.pk]))
     assert page.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_answer_keeps_its_trace_too(member, conversation, tides, llm):
+    from tests.chat.test_streaming import parse, stream
+
+    done = parse(stream(member, conversation).text)[-1][1]
+
+    data = AnswerTrace.objects.get(message_id=done["id"]).data
+    assert data["retrieval"]["candidates"][0]["document_id"] == str(tides.pk)
+    assert (data["model"], data["completion_tokens"]) == ("harbour-model", 9)
+    assert data["tokens_estimated"] is False
+    assert "trace" not in done  # the streamed message carries no trace either
