@@ -30,7 +30,8 @@ def chunks(count: int, size: int = 1000) -> list[str]:
         for line in (ROOT / "eval" / "rust-notes" / "corpus.jsonl").read_text().splitlines()
     ]
     text = " ".join(passages)
-    out, start = [], 0
+    out: list[str] = []
+    start = 0
     while len(out) < count:
         if start + size > len(text):
             start = (start + 37) % 200  # another phase, so the chunks are not all equal
