@@ -62,6 +62,7 @@ def load(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection
 
+    from launch.vector_store.services.versions import version_named
     from launch.vector_store.services.writes import register_vector_adapters
 
     rng = np.random.default_rng(seed)
@@ -75,11 +76,14 @@ def load(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     now = dt.datetime.now(dt.UTC)
 
     register_vector_adapters()
+    # The synthetic model's version, with its partial HNSW index (rebuilt after the load).
+    version = version_named(MODEL, dimensions=DIM)
+    assert version is not None
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE vector_store_vectorrecord")
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'vector_store_vectorrecord' "
-            "AND indexname LIKE 'vector_record_%%' AND indexname <> 'vector_record_source_chunk_uniq'"
+            "AND indexname LIKE 'vector_record_%%' AND indexname NOT LIKE '%%_uniq'"
         )
         indexes = cursor.fetchall()
         for name, _ in indexes:
@@ -88,7 +92,7 @@ def load(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
             timer() as copy_time,
             cursor.copy(
                 "COPY vector_store_vectorrecord (id, source_type_id, source_id, scope_id, chunk_index,"
-                " content, metadata, embedding, embedding_model, created_at) FROM STDIN WITH (FORMAT BINARY)"
+                " content, metadata, embedding, embedding_model, version_id, created_at) FROM STDIN WITH (FORMAT BINARY)"
             ) as copy,
         ):
             copy.set_types(
@@ -102,6 +106,7 @@ def load(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
                     "jsonb",
                     "vector",
                     "varchar",
+                    "int8",
                     "timestamptz",
                 ]
             )
@@ -118,6 +123,7 @@ def load(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
                         {},
                         vectors[i],
                         MODEL,
+                        version.pk,
                         now,
                     )
                 )

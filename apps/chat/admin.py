@@ -8,9 +8,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.safestring import SafeString, mark_safe
 
-from apps.chat.models import ChatConversation, ChatMessage, DocumentReference
+from apps.chat.models import AnswerTrace, ChatConversation, ChatMessage, DocumentReference
+from apps.chat.services.traces import trace_replay
 from apps.rbac.admin import ObjectPermissionAdmin
 from launch.permissions import objects_visible_to
 
@@ -95,6 +101,7 @@ class ChatMessageAdmin(admin.ModelAdmin):
         "estimated_tokens",
         *PROVENANCE,
         "created_at",
+        "rag_trace",
     ]
     readonly_fields = [
         "conversation",
@@ -104,8 +111,47 @@ class ChatMessageAdmin(admin.ModelAdmin):
         "estimated_tokens",
         *PROVENANCE,
         "created_at",
+        "rag_trace",
     ]
     inlines = [DocumentReferenceInline]
+
+    @admin.display(description="RAG trace")
+    def rag_trace(self, obj: ChatMessage) -> SafeString | str:
+        trace = AnswerTrace.objects.filter(message=obj).first()
+        if trace is None:
+            return "-"
+        replay = reverse("admin:chat_chatmessage_replay", args=[obj.pk])
+        # The template escapes every value; mark_safe only keeps Django from escaping
+        # the rendered HTML a second time.
+        return mark_safe(  # noqa: S308
+            render_to_string("admin/chat/trace.html", {"trace": trace.data, "replay": replay})
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        replay = path(
+            "<uuid:message_id>/replay/",
+            self.admin_site.admin_view(self.replay_view),
+            name="chat_chatmessage_replay",
+        )
+        return [replay, *super().get_urls()]
+
+    def replay_view(self, request: HttpRequest, message_id: str) -> HttpResponse:
+        """Run the answer's retrieval again now and show what changed (writes nothing)."""
+        message = get_object_or_404(self.get_queryset(request), pk=message_id)
+        if not self.has_view_permission(request, message):
+            raise Http404
+        trace = AnswerTrace.objects.filter(message=message).first()
+        if trace is None:
+            raise Http404("This message has no trace.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Replay of the retrieval",
+            "message": message,
+            "trace": trace.data,
+            "replay": trace_replay(trace=trace),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/chat/replay.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ChatMessage]:
         visible = objects_visible_to(request.user, ChatConversation.objects.all())

@@ -119,3 +119,24 @@ class DocumentReference(UUIDModel):
 
     def __str__(self) -> str:
         return f"[{self.citation}] {self.filename}"
+
+
+class AnswerTrace(UUIDModel):
+    """How an assistant message was produced, for the RAG debugger (staff only).
+
+    `data` holds the question, the retrieval actually run (query, mode, embedding
+    version, exact or HNSW), every candidate with its semantic, keyword and fused rank
+    and score, the chunks sent to the model, the token counts, the model and the time
+    of each stage; `apps.chat.services.traces` writes and reads it. A row of its own so
+    the message table stays lean and no message serializer can leak it by accident.
+    """
+
+    message = models.OneToOneField(ChatMessage, on_delete=models.CASCADE, related_name="trace")
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "answer trace"
+
+    def __str__(self) -> str:
+        return f"trace of {self.message_id}"

@@ -3,9 +3,11 @@ conversations while `DELETE` on the same path deletes a conversation, as upstrea
 
 from django.urls import re_path
 
+from apps.chat.trace_views import MessageTraceView
 from apps.chat.viewsets import ChatConversationViewSet as Chat
 
-ID = r"(?P<conversation_id>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})"
+UUID = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
+ID = rf"(?P<conversation_id>{UUID})"
 # Routes that add to a conversation need object `change` on it (and the role's
 # `chat.change_chatconversation`), whatever their HTTP method.
 CHANGE = {"permission_action": "change"}
@@ -45,5 +47,10 @@ urlpatterns = [
         rf"^chat/conversations/{ID}/generate-title/?$",
         Chat.as_view({"post": "generate_title"}, **CHANGE),
         name="chat-generate-title",
+    ),
+    re_path(
+        rf"^chat/messages/(?P<message_id>{UUID})/trace/?$",
+        MessageTraceView.as_view(),
+        name="chat-message-trace",
     ),
 ]

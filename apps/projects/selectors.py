@@ -7,14 +7,12 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from apps.projects.models import Document, Project
 from apps.users.models import User
 from launch.permissions import objects_visible_to
-from launch.vector_store.models import VectorRecord
 
 NEAR_LIMIT_RATIO = 0.8
 
@@ -38,20 +36,6 @@ def project_list(*, user: User | AnonymousUser, action: str = "view") -> QuerySe
 def document_list(*, user: User | AnonymousUser) -> QuerySet[Document]:
     """Documents of the projects `user` may view."""
     return Document.objects.filter(project__in=project_list(user=user).values("pk"))
-
-
-def documents_needing_reindex(documents: QuerySet[Document], model: str) -> QuerySet[Document]:
-    """`documents` lacking vectors, or holding any vector of a model other than `model`.
-
-    A read of the vector table by source: the store's service offers no such query yet.
-    """
-    vectors = VectorRecord.objects.filter(
-        source_type=ContentType.objects.get_for_model(Document), source_id=OuterRef("pk")
-    )
-    return documents.filter(
-        ~Exists(vectors.filter(embedding_model=model))
-        | Exists(vectors.exclude(embedding_model=model))
-    )
 
 
 def _conversation_model() -> Any:

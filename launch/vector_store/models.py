@@ -1,25 +1,104 @@
-"""The one table that holds every embedding in Launch.
+"""The one table that holds every embedding in Launch, and the embedding versions.
 
 Apps never query it directly: `launch.vector_store.services` writes and searches it.
-The column type of `embedding` is fixed by ``settings.EMBEDDING_DIMENSIONS`` when the
-migration runs; changing the dimension needs a new migration (alter the column, rebuild
-the HNSW index) followed by ``manage.py reindex``, which re-embeds every source.
+
+Every record belongs to one `EmbeddingVersion` (a provider, a model and a dimension).
+The `embedding` column is an untyped `vector`, so versions of different dimensions live
+side by side; each version gets its own partial HNSW index on
+``(embedding::vector(N)) WHERE version_id = <id>`` (created by the versions service), and
+searches cast the same way, so the planner picks that version's index. A model change
+builds the new version alongside the active one and switches scope by scope
+(`services.versions`), so search never mixes models and never runs on an empty index.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
 # Postgres text-search configuration for the generated column and every keyword query;
 # the two must agree or the GIN index cannot serve the query.
 SEARCH_CONFIG = "english"
+
+
+class EmbeddingVersion(models.Model):
+    """One embedding configuration whose vectors are (or were) in the store.
+
+    `building`: being filled alongside the active version (or registered by name only,
+    e.g. by a test or a benchmark, when `replaces` is empty); `active`: what every scope
+    without a switch of its own searches (at most one); `retired`: replaced, its rows are
+    being or have been dropped. The counters are progress for the admin and the
+    command; the truth of "done" is the anti-join in the versions service.
+    """
+
+    class State(models.TextChoices):
+        BUILDING = "building"
+        ACTIVE = "active"
+        RETIRED = "retired"
+
+    name = models.CharField(max_length=200, unique=True, help_text="Stored on every record.")
+    provider = models.CharField(max_length=50, help_text="hashing, openai, onnx, ...")
+    model = models.CharField(max_length=500, blank=True, help_text="EMBEDDING_MODEL for it.")
+    dimensions = models.PositiveIntegerField()
+    base_url = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.BUILDING)
+    replaces = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    scopes_total = models.PositiveIntegerField(default=0)
+    scopes_done = models.PositiveIntegerField(default=0)
+    sources_total = models.PositiveIntegerField(default=0)
+    sources_done = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "embedding version"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="active"),
+                name="embedding_version_one_active",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "model", "dimensions", "base_url"],
+                name="embedding_version_config_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+    @property
+    def index_name(self) -> str:
+        return f"vector_record_hnsw_v{self.pk}"
+
+
+class ScopeVersion(models.Model):
+    """A scope that already switched to a version still being built for the others.
+
+    A scope with no row here searches the active version; the rows go away when the
+    version they name becomes the active one.
+    """
+
+    scope_id = models.UUIDField(primary_key=True)
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="+")
+    switched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "scope switched early"
+
+    def __str__(self) -> str:
+        return f"{self.scope_id} -> {self.version_id}"
 
 
 class VectorRecord(models.Model):
@@ -41,7 +120,13 @@ class VectorRecord(models.Model):
     chunk_index = models.PositiveIntegerField()
     content = models.TextField()
     metadata = models.JSONField(default=dict, blank=True)
-    embedding = VectorField(dimensions=settings.EMBEDDING_DIMENSIONS)
+    # Untyped: each version has its own dimension (see the module docstring).
+    embedding = VectorField()
+    # No index of its own: the unique constraint below starts with it.
+    version = models.ForeignKey(
+        EmbeddingVersion, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # The version's name, kept on the row for the admin and for raw reads.
     embedding_model = models.CharField(max_length=200)
     search_vector = models.GeneratedField(
         expression=SearchVector("content", config=SEARCH_CONFIG),
@@ -53,26 +138,22 @@ class VectorRecord(models.Model):
     class Meta:
         verbose_name = "vector record"
         constraints = [
+            # The version comes first: two versions of one chunk coexist while a new
+            # model is built alongside, and "this version of this source" is a prefix.
             models.UniqueConstraint(
-                fields=["source_type", "source_id", "chunk_index"],
-                name="vector_record_source_chunk_uniq",
+                fields=["version", "source_type", "source_id", "chunk_index"],
+                name="vector_record_version_source_chunk_uniq",
             )
         ]
+        # The HNSW indexes are partial, one per version, created by the versions service
+        # (a migration cannot know the versions an installation will have).
         indexes = [
-            # ef_construction 32 (pgvector's default is 64, the minimum is 2 * m) costs
-            # ~30% less CPU per inserted row, and ingestion is bound by HNSW insertion;
-            # a raised ef_search at query time keeps recall >= 0.95 (docs/benchmarks.md).
-            HnswIndex(
-                fields=["embedding"],
-                name="vector_record_embedding_hnsw",
-                m=16,
-                ef_construction=32,
-                opclasses=["vector_cosine_ops"],
-            ),
             GinIndex(fields=["search_vector"], name="vector_record_search_gin"),
             # Serves the scope filter, the cheap "how many rows in these scopes" probe
             # that picks the search strategy, and the exact scan of small scopes.
-            models.Index(fields=["scope_id", "embedding_model"], name="vector_record_scope_model"),
+            models.Index(fields=["scope_id", "version"], name="vector_record_scope_version"),
+            # Deleting or replacing a source, in every version.
+            models.Index(fields=["source_type", "source_id"], name="vector_record_source"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from apps.projects.models import Document
 from launch.vector_store.models import VectorRecord
+from launch.vector_store.services.versions import active_version
 from tests.projects.conftest import create_project
 from tests.support.documents import ELF_HEADER, make_encrypted_pdf, make_pdf
 
@@ -70,15 +71,32 @@ def test_ingest_as_another_user_and_bad_arguments(folder, member, make_user):
         run("ingest", str(folder / "missing"), "--project", str(project.pk))
 
 
-def test_reindex_reembeds_other_models_and_resumes(folder, member):
+def test_reindex_builds_another_dimension_alongside_and_switches(folder, member):
     project = create_project(owner=member)
     run("ingest", str(folder), "--project", str(project.pk))
-    first = Document.objects.filter(status="completed").earliest("created_at")
-    VectorRecord.objects.filter(source_id=first.pk).update(embedding_model="old-model")
-    output = run("reindex", "--project", str(project.pk))
-    assert output.splitlines()[0] == "1 reindexed, 1 already current, 0 failed"
-    assert not VectorRecord.objects.filter(embedding_model="old-model").exists()
-    assert run("reindex").splitlines()[0] == "0 reindexed, 2 already current, 0 failed"
+    old = active_version()
+    old_rows = VectorRecord.objects.filter(version=old).count()
+
+    output = run("reindex", "--to", "hashing", "--dimensions", "64", "--inline")
+
+    new = active_version()
+    assert new.name == "hashing-v1-64"
+    assert "hashing-v1-64 is active" in output
+    assert VectorRecord.objects.filter(version=new).count() == old_rows
+    old.refresh_from_db()
+    assert old.state == "retired"
+    assert "a.txt" in run("search", "kelp otters", "--user", member.email)
+    assert "active    hashing-v1-64" in run("reindex", "--status")
+
+
+def test_reindex_to_the_active_model_or_an_unknown_provider_is_refused(member):
+    active_version()
+    with pytest.raises(CommandError, match="already the active"):
+        run("reindex", "--to", "hashing", "--inline")
+    with pytest.raises(CommandError, match="not supported"):
+        run("reindex", "--to", "word2vec", "--inline")
+    with pytest.raises(CommandError, match="No rollout"):
+        run("reindex", "--cancel")
 
 
 def test_search_prints_what_the_user_may_see(folder, member, stranger):

@@ -78,7 +78,7 @@ def test_upsert_replaces_a_changed_chunk_in_place(make_record: MakeRecord):
 
     new_scope = uuid.uuid4()
     written = upsert(
-        [make_record(scope_id=new_scope, source_id=source, content="new text", seed=2, model="m2")]
+        [make_record(scope_id=new_scope, source_id=source, content="new text", seed=2)]
     )
 
     assert written == 1
@@ -87,9 +87,31 @@ def test_upsert_replaces_a_changed_chunk_in_place(make_record: MakeRecord):
         original_id,
         "new text",
         new_scope,
-        "m2",
+        MODEL,
     )
     assert stored.embedding == pytest.approx(unit_vector(2), abs=1e-6)
+
+
+def test_another_model_of_the_same_chunk_is_stored_alongside(make_record: MakeRecord):
+    """A model change builds the new vectors next to the old ones, in any dimension."""
+    scope, source = uuid.uuid4(), uuid.uuid4()
+    upsert([make_record(scope_id=scope, source_id=source, content="text", seed=1)])
+
+    written = upsert(
+        [
+            dataclasses.replace(
+                make_record(scope_id=scope, source_id=source, content="text"),
+                embedding=[0.6, 0.8, 0.0],
+                embedding_model="three-d",
+            )
+        ]
+    )
+
+    assert written == 1
+    stored = {r.embedding_model: r for r in VectorRecord.objects.filter(source_id=source)}
+    assert set(stored) == {MODEL, "three-d"}
+    assert stored["three-d"].version.dimensions == 3
+    assert list(stored["three-d"].embedding) == pytest.approx([0.6, 0.8, 0.0])
 
 
 def test_upsert_of_nothing_does_nothing(django_assert_num_queries):
@@ -107,6 +129,8 @@ def test_upsert_rejects_a_chunk_twice_in_one_batch(make_record: MakeRecord):
 
 
 def test_upsert_rejects_an_embedding_of_the_wrong_size(make_record: MakeRecord):
+    upsert([make_record(scope_id=uuid.uuid4())])  # the version now holds 384 dimensions
+
     with pytest.raises(ValueError, match="dimensions"):
         upsert([make_record(scope_id=uuid.uuid4(), embedding=[0.1] * 8)])
 

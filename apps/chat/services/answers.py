@@ -12,14 +12,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.chat.models import ChatConversation, ChatMessage, DocumentReference
+from apps.chat.models import AnswerTrace, ChatConversation, ChatMessage, DocumentReference
+from apps.chat.services import traces
 from apps.projects.models import Document, Project
 from apps.projects.selectors import project_list
 from apps.projects.services.ingestion import SOURCE_TYPE
@@ -29,11 +30,14 @@ from launch.ai.embeddings import EmbeddingServiceError
 from launch.ai.llm import ChatTurn, Completion, LLMUnavailable, Passage, get_chat_model
 from launch.ai.llm.base import Role
 from launch.ai.prompts import Prompt, build_prompt, prompt_budget
-from launch.vector_store.services import search
+from launch.vector_store.services import search_traced
 
 # Older turns than this are never sent, however large the budget: it bounds the query.
 HISTORY_LIMIT = 50
 SNIPPET_CHARS = 1000
+# Candidates retrieved past the k sent, so the RAG debugger shows the near misses too
+# (hybrid fusion ranks the same whatever k is, so the k sent do not change).
+TRACE_EXTRA_CANDIDATES = 4
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,12 @@ class AnswerPlan:
     use_documents: bool
     max_tokens: int
     temperature: float
+    # The RAG debugger's record of this answer so far (see `services.traces`).
+    trace: dict[str, Any] = field(default_factory=dict)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
 
 
 def message_ask(
@@ -98,7 +108,15 @@ def message_ask(
             estimated_tokens=estimate_tokens(content),
         )
         _touch(conversation)
-    sources = retrieve(project=project, query=content, document_ids=wanted) if grounded else []
+    trace: dict[str, Any] = {"version": traces.TRACE_VERSION, "question": content, "timings_ms": {}}
+    started = time.perf_counter()
+    sources = (
+        retrieve(project=project, query=content, document_ids=wanted, trace=trace)
+        if grounded
+        else []
+    )
+    trace["timings_ms"]["retrieval"] = _ms(started)
+    started = time.perf_counter()
     answer_tokens = int(settings.LLM_MAX_ANSWER_TOKENS)
     budget = prompt_budget(
         project_max_tokens=project.max_context_tokens if project else None,
@@ -112,6 +130,7 @@ def message_ask(
         history=_history(conversation, before=message),
         budget=budget,
     )
+    trace["timings_ms"]["prompt"] = _ms(started)
     plan = AnswerPlan(
         conversation_id=conversation.pk,
         prompt=prompt,
@@ -119,6 +138,7 @@ def message_ask(
         use_documents=grounded,
         max_tokens=answer_tokens,
         temperature=float(settings.CHAT_TEMPERATURE),
+        trace=trace,
     )
     return message, plan
 
@@ -188,11 +208,18 @@ def answer_save(
         for source in plan.sources
     )
     ChatConversation.objects.filter(pk=plan.conversation_id).update(updated_at=message.created_at)
+    AnswerTrace.objects.create(
+        message=message, data=traces.finished(plan.trace, plan.sources, message, completion)
+    )
     return message
 
 
 def retrieve(
-    *, project: Project | None, query: str, document_ids: set[uuid.UUID] | None = None
+    *,
+    project: Project | None,
+    query: str,
+    document_ids: set[uuid.UUID] | None = None,
+    trace: dict[str, Any] | None = None,
 ) -> list[Source]:
     """The best chunks of the project's documents for `query`, numbered from 1.
 
@@ -202,15 +229,27 @@ def retrieve(
     if project is None or not query.strip():
         return []
     k = max(1, int(settings.CHAT_RETRIEVAL_K))
-    pool = k if document_ids is None else min(1000, max(100, 20 * k))
+    pool = k + TRACE_EXTRA_CANDIDATES if document_ids is None else min(1000, max(100, 20 * k))
+    metadata = {"source": SOURCE_TYPE}
     try:
-        hits = search(
-            query, scopes=[project.pk], k=pool, mode="hybrid", metadata={"source": SOURCE_TYPE}
-        )
+        result = search_traced(query, scopes=[project.pk], k=pool, mode="hybrid", metadata=metadata)
     except EmbeddingServiceError as exc:
         raise LLMUnavailable(f"Retrieval failed: {exc}") from exc
+    hits = result.hits
     if document_ids is not None:
         hits = [hit for hit in hits if hit.source_id in document_ids]
+    if trace is not None:
+        traces.record_retrieval(
+            trace,
+            result,
+            hits[: k + TRACE_EXTRA_CANDIDATES],
+            query=query,
+            scopes=[project.pk],
+            k=k,
+            pool=pool,
+            metadata=metadata,
+            document_ids=document_ids,
+        )
     hits = hits[:k]
     documents = {
         doc.pk: doc

@@ -25,10 +25,10 @@ from launch.ai.embeddings import (
     EmbeddingProvider,
     EmbeddingResponseError,
     EmbeddingServiceError,
-    get_embedding_provider,
 )
 from launch.ai.extraction import ExtractionError, extract_pages_limited
 from launch.vector_store.services import RecordIn, replace_source
+from launch.vector_store.services.versions import live_versions, provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +87,11 @@ def _run(document_id: uuid.UUID | str) -> None:
     if not chunks:
         raise ExtractionError("The document contains no extractable text.")
     _progress(document_id, total_chunks=len(chunks), processed_chunks=0)
-    provider = get_embedding_provider()
-    records = _embed(document, chunks, provider)
+    # Every live version: the active one and, while a model change is being built,
+    # the new one, so both stay complete and either can serve the project's searches.
+    records: list[RecordIn] = []
+    for number, version in enumerate(live_versions(scope_id=document.project_id)):
+        records += _embed(document, chunks, provider_for(version), version.name, report=number == 0)
     with transaction.atomic():
         # The lock orders us against a concurrent delete: if the row is gone, writing
         # vectors now would leave orphans; if it is there, the delete waits for us.
@@ -108,7 +111,12 @@ def _run(document_id: uuid.UUID | str) -> None:
 
 
 def _embed(
-    document: Document, chunks: Sequence[Chunk], provider: EmbeddingProvider
+    document: Document,
+    chunks: Sequence[Chunk],
+    provider: EmbeddingProvider,
+    version: str,
+    *,
+    report: bool,
 ) -> list[RecordIn]:
     batch_size = max(1, int(settings.EMBEDDING_BATCH_SIZE))
     records: list[RecordIn] = []
@@ -123,12 +131,13 @@ def _embed(
                 chunk_index=chunk.index,
                 content=chunk.content,
                 embedding=vector,
-                embedding_model=provider.model_name,
+                embedding_model=version,
                 metadata=_metadata(document, chunk),
             )
             for chunk, vector in zip(batch, vectors, strict=True)
         )
-        _progress(document.pk, processed_chunks=len(records))
+        if report:
+            _progress(document.pk, processed_chunks=len(records))
     return records
 
 

@@ -4,8 +4,9 @@ Settings (all optional; read with defaults so they work before the settings file
 them):
 
 - ``EMBEDDING_PROVIDER``: ``"hashing"`` (default, offline, lexical), ``"openai"`` (any
-  OpenAI-compatible ``/v1/embeddings``) or ``"sentence-transformers"`` (local model).
-- ``EMBEDDING_MODEL``: the remote model name, or a local model name/path.
+  OpenAI-compatible ``/v1/embeddings``), ``"onnx"`` (a local sentence-embedding model
+  on ONNX Runtime, no PyTorch) or ``"sentence-transformers"`` (local, needs PyTorch).
+- ``EMBEDDING_MODEL``: the remote model name, or a local model directory.
 - ``EMBEDDING_DIMENSIONS``: vector length, default 384; must match the vector column.
 - ``EMBEDDING_BASE_URL``, ``EMBEDDING_API_KEY``: the OpenAI-compatible endpoint.
 - ``EMBEDDING_TIMEOUT`` (seconds, default 30), ``EMBEDDING_BATCH_SIZE`` (default 64),
@@ -15,6 +16,7 @@ them):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
@@ -52,10 +54,11 @@ __all__ = [
     "Vector",
     "build_embedding_provider",
     "get_embedding_provider",
+    "get_provider_for",
     "reset_embedding_provider",
 ]
 
-PROVIDERS = ("hashing", "openai", "sentence-transformers")
+PROVIDERS = ("hashing", "openai", "onnx", "sentence-transformers")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,17 @@ def build_embedding_provider(config: EmbeddingConfig) -> EmbeddingProvider:
             max_retries=config.max_retries,
             send_dimensions=config.send_dimensions,
         )
+    if name == "onnx":
+        from launch.ai.embeddings.onnx import OnnxEmbeddingProvider
+
+        try:
+            return OnnxEmbeddingProvider(
+                model=config.model,
+                dimensions=config.dimensions or None,  # 0: whatever the model produces
+                batch_size=config.batch_size,
+            )
+        except EmbeddingConfigurationError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
     if name == "sentence-transformers":
         from launch.ai.embeddings.sentence_transformer import SentenceTransformersProvider
 
@@ -140,6 +154,37 @@ def get_embedding_provider() -> EmbeddingProvider:
     return _cache.get(EmbeddingConfig.from_settings())
 
 
+_versions_lock = threading.Lock()
+_versions: dict[EmbeddingConfig, EmbeddingProvider] = {}
+# A rollout alternates between two models and a replay may name a third; more than this
+# many distinct configurations in one process means something churns, so start over.
+_VERSIONS_MAX = 4
+
+
+def get_provider_for(config: EmbeddingConfig) -> EmbeddingProvider:
+    """A provider for an explicit configuration (an embedding version's), cached per
+    configuration so the old and the new model of a rollout each load once."""
+    if config == EmbeddingConfig.from_settings():
+        return get_embedding_provider()
+    with _versions_lock:
+        provider = _versions.get(config)
+        if provider is None:
+            if len(_versions) >= _VERSIONS_MAX:
+                _close_all(_versions)
+            provider = _versions[config] = build_embedding_provider(config)
+        return provider
+
+
+def _close_all(providers: dict[EmbeddingConfig, EmbeddingProvider]) -> None:
+    for provider in providers.values():
+        close = getattr(provider, "close", None)
+        if callable(close):
+            close()
+    providers.clear()
+
+
 def reset_embedding_provider() -> None:
-    """Forget the cached provider (tests; after changing settings by hand)."""
+    """Forget the cached providers (tests; after changing settings by hand)."""
     _cache.reset()
+    with _versions_lock:
+        _close_all(_versions)

@@ -3,12 +3,13 @@
 Apps call these functions and never write vector SQL themselves.
 """
 
-from launch.vector_store.services.search import search
+from launch.vector_store.services.search import search, search_traced
 from launch.vector_store.services.types import (
     SEARCH_MODES,
     RecordIn,
     SearchHit,
     SearchMode,
+    SearchResult,
     Source,
     WriteResult,
 )
@@ -19,10 +20,12 @@ __all__ = [
     "RecordIn",
     "SearchHit",
     "SearchMode",
+    "SearchResult",
     "Source",
     "WriteResult",
     "delete",
     "replace_source",
     "search",
+    "search_traced",
     "upsert",
 ]

@@ -20,6 +20,7 @@ VECTOR_KEYWORD_MAX_TERMS distinct words, so a long message cannot become a huge 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,11 +29,25 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from launch.vector_store.services.query import bounded_keyword_text
-from launch.vector_store.services.types import SEARCH_MODES, SearchHit, SearchMode, type_label
+from launch.vector_store.services.types import (
+    SEARCH_MODES,
+    SearchHit,
+    SearchMode,
+    SearchResult,
+    type_label,
+)
+from launch.vector_store.services.versions import (
+    provider_for,
+    vector_type,
+    version_for_scopes,
+    version_named,
+)
 
-# SQL is assembled only from the constant fragments below (and `_where`'s constant
-# clauses); every value travels as a query parameter. The text-search configuration
-# 'english' must equal models.SEARCH_CONFIG, or the GIN index cannot serve the query.
+# SQL is assembled only from the constant fragments below, `_where`'s constant clauses
+# and two integers (the version's id and dimension, which must be literals: the planner
+# matches a partial index's predicate and expression only against constants); every
+# other value travels as a query parameter. The text-search configuration 'english'
+# must equal models.SEARCH_CONFIG, or the GIN index cannot serve the query.
 
 
 # Defaults measured in docs/benchmarks.md: at 1,000,000 rows (ef_construction=32),
@@ -57,13 +72,13 @@ def setting(name: str) -> int:
 # HNSW index, so every row of the scope is ranked by its true distance.
 _SEMANTIC_EXACT = """
 sem_raw AS MATERIALIZED (
-    SELECT r.id, r.embedding <=> %(vector)s::vector AS distance
+    SELECT r.id, (r.embedding::{vec}) <=> %(vector)s::{vec} AS distance
     FROM vector_store_vectorrecord r WHERE {where}
 )"""
 # HNSW: relaxed_order may return rows slightly out of order; `sem` re-sorts them.
 _SEMANTIC_HNSW = """
 sem_raw AS MATERIALIZED (
-    SELECT r.id, r.embedding <=> %(vector)s::vector AS distance
+    SELECT r.id, (r.embedding::{vec}) <=> %(vector)s::{vec} AS distance
     FROM vector_store_vectorrecord r WHERE {where}
     ORDER BY distance LIMIT %(candidates)s
 )"""
@@ -89,15 +104,17 @@ kw AS (
         FROM kw_raw ORDER BY score DESC, id LIMIT %(candidates)s
     ) top
 )"""
+# Every mode answers the same columns; the per-list ranks and scores are what the RAG
+# debugger shows ("why was this chunk chosen").
 _FINAL = {
     "semantic": """
 SELECT r.id, r.source_type_id, r.source_id, r.scope_id, r.chunk_index, r.content,
-       r.metadata, 1 - s.distance AS score
+       r.metadata, 1 - s.distance AS score, s.rank, 1 - s.distance, NULL::bigint, NULL::float8
 FROM sem s JOIN vector_store_vectorrecord r ON r.id = s.id
 ORDER BY s.rank LIMIT %(k)s""",
     "keyword": """
 SELECT r.id, r.source_type_id, r.source_id, r.scope_id, r.chunk_index, r.content,
-       r.metadata, w.score
+       r.metadata, w.score, NULL::bigint, NULL::float8, w.rank, w.score
 FROM kw w JOIN vector_store_vectorrecord r ON r.id = w.id
 ORDER BY w.rank LIMIT %(k)s""",
     "hybrid": """
@@ -107,8 +124,9 @@ ORDER BY w.rank LIMIT %(k)s""",
     GROUP BY id
 )
 SELECT r.id, r.source_type_id, r.source_id, r.scope_id, r.chunk_index, r.content,
-       r.metadata, f.score
+       r.metadata, f.score, s.rank, 1 - s.distance, w.rank, w.score
 FROM fused f JOIN vector_store_vectorrecord r ON r.id = f.id
+LEFT JOIN sem s ON s.id = f.id LEFT JOIN kw w ON w.id = f.id
 ORDER BY f.score DESC, r.id LIMIT %(k)s""",
 }
 _SCOPE_ROWS = """
@@ -121,8 +139,8 @@ SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
        set_config('hnsw.max_scan_tuples', %(max_scan_tuples)s, true)"""
 
 
-def _where(scopes: list[uuid.UUID] | None, metadata: list[str] | None) -> str:
-    clauses = ["r.embedding_model = %(model)s"]
+def _where(version_id: int, scopes: list[uuid.UUID] | None, metadata: list[str] | None) -> str:
+    clauses = [f"r.version_id = {int(version_id)}"]
     if scopes is not None:
         clauses.append("r.scope_id = ANY(%(scopes)s)")
     if metadata:
@@ -156,35 +174,61 @@ def search(
     """The `k` best chunks for a query, best first (see `SearchHit` for the scores).
 
     `scopes=None` searches every scope (internal and admin use only); an empty
-    `scopes` returns [] without touching the database. Only rows embedded with
-    `embedding_model` (default: the current provider's) are considered, in every mode.
-    `metadata` keeps rows whose metadata contains the mapping (or any of several).
-    Without `query_embedding`, the query text is embedded with the current provider.
+    `scopes` returns [] without touching the database. Only rows of one embedding
+    version are considered, in every mode: `embedding_model` names it, else it is the
+    version the scopes search (`versions.version_for_scopes`). `metadata` keeps rows
+    whose metadata contains the mapping (or any of several). Without `query_embedding`,
+    the query text is embedded with that version's provider.
     """
+    return search_traced(
+        query,
+        query_embedding=query_embedding,
+        scopes=scopes,
+        k=k,
+        mode=mode,
+        embedding_model=embedding_model,
+        metadata=metadata,
+    ).hits
+
+
+def search_traced(
+    query: str | None = None,
+    *,
+    query_embedding: Sequence[float] | None = None,
+    scopes: Sequence[uuid.UUID] | None,
+    k: int = 10,
+    mode: SearchMode = "hybrid",
+    embedding_model: str | None = None,
+    metadata: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> SearchResult:
+    """`search`, with what it did: the version, the semantic strategy and the timings."""
     if mode not in SEARCH_MODES:
         raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
     if k < 1:
         raise ValueError("k must be at least 1")
     scope_list = None if scopes is None else list(dict.fromkeys(scopes))
-    if scope_list is not None and not scope_list:
-        return []
     text = (query or "").strip()
+    if scope_list is not None and not scope_list:
+        return SearchResult(hits=[], mode=mode, query=text, version="", dimensions=0, strategy=None)
     if mode != "semantic" and not text:
         raise ValueError(f"{mode} search needs a query text")
     if mode != "keyword" and query_embedding is None and not text:
         raise ValueError("semantic search needs a query text or a query_embedding")
-    if embedding_model is None or (mode != "keyword" and query_embedding is None):
-        from launch.ai.embeddings import get_embedding_provider
-
-        provider = get_embedding_provider()
-        embedding_model = embedding_model or provider.model_name
-        if mode != "keyword" and query_embedding is None:
-            query_embedding = provider.embed_query(text)
-
+    version = version_for_scopes(scope_list) if embedding_model is None else None
+    version = version or version_named(str(embedding_model))
+    if version is None:  # nothing was ever stored with that model
+        return SearchResult(
+            hits=[], mode=mode, query=text, version=str(embedding_model), dimensions=0
+        )
+    timings: dict[str, float] = {}
+    if mode != "keyword" and query_embedding is None:
+        started = time.perf_counter()
+        query_embedding = provider_for(version).embed_query(text)
+        timings["embed_ms"] = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
     metadata_params = _metadata_params(metadata)
-    where = _where(scope_list, metadata_params)
+    where = _where(version.pk, scope_list, metadata_params)
     params: dict[str, Any] = {
-        "model": embedding_model,
         "scopes": scope_list,
         "metadata": metadata_params,
         "text": bounded_keyword_text(text, max_terms=setting("VECTOR_KEYWORD_MAX_TERMS")),
@@ -192,13 +236,21 @@ def search(
         "candidates": k if mode != "hybrid" else max(k, setting("VECTOR_HYBRID_CANDIDATES")),
         "match_cap": setting("VECTOR_KEYWORD_MATCH_CAP"),
     }
+    strategy: str | None = None
     with transaction.atomic(), connection.cursor() as cursor:
         ctes = []
         if mode != "keyword":
             assert query_embedding is not None
+            if len(query_embedding) != version.dimensions:
+                raise ValueError(
+                    f"the query embedding has {len(query_embedding)} dimensions, the "
+                    f"version {version.name!r} holds {version.dimensions}"
+                )
             params["vector"] = _vector_literal(query_embedding)
-            semantic = _SEMANTIC_EXACT if _use_exact_scan(cursor, where, params) else None
-            if semantic is None:
+            vec = f"{vector_type(version.dimensions)}({int(version.dimensions)})"
+            strategy = "exact" if _use_exact_scan(cursor, where, params) else "hnsw"
+            semantic = _SEMANTIC_EXACT
+            if strategy == "hnsw":
                 # SET LOCAL semantics: these last until the end of the transaction.
                 cursor.execute(
                     _HNSW_SETTINGS,
@@ -208,12 +260,21 @@ def search(
                     },
                 )
                 semantic = _SEMANTIC_HNSW
-            ctes += [semantic.format(where=where), _SEMANTIC_RANKED]
+            ctes += [semantic.format(where=where, vec=vec), _SEMANTIC_RANKED]
         if mode != "semantic":
             ctes.append(_KEYWORD.format(where=where))
         cursor.execute("WITH " + ",".join(ctes) + _FINAL[mode], params)
         rows = cursor.fetchall()
-    return [_hit(row) for row in rows]
+    timings["query_ms"] = (time.perf_counter() - started) * 1000
+    return SearchResult(
+        hits=[_hit(row) for row in rows],
+        mode=mode,
+        query=text,
+        version=version.name,
+        dimensions=version.dimensions,
+        strategy=strategy,
+        timings=timings,
+    )
 
 
 def _use_exact_scan(cursor: Any, where: str, params: dict[str, Any]) -> bool:
@@ -230,7 +291,8 @@ def _use_exact_scan(cursor: Any, where: str, params: dict[str, Any]) -> bool:
 
 
 def _hit(row: tuple[Any, ...]) -> SearchHit:
-    id_, type_id, source_id, scope_id, chunk_index, content, metadata, score = row
+    id_, type_id, source_id, scope_id, chunk_index, content, metadata, score = row[:8]
+    semantic_rank, semantic_score, keyword_rank, keyword_score = row[8:]
     return SearchHit(
         id=id_,
         source_type=type_label(type_id),
@@ -241,4 +303,8 @@ def _hit(row: tuple[Any, ...]) -> SearchHit:
         # Django loads jsonb as text and lets JSONField parse it; raw SQL parses here.
         metadata=json.loads(metadata) if isinstance(metadata, str) else metadata,
         score=float(score),
+        semantic_rank=semantic_rank,
+        semantic_score=None if semantic_score is None else float(semantic_score),
+        keyword_rank=keyword_rank,
+        keyword_score=None if keyword_score is None else float(keyword_score),
     )

@@ -51,6 +51,27 @@ class SearchHit:
     content: str
     metadata: dict[str, Any]
     score: float
+    # Where the row stood in each list before fusion (1-based), and its score there;
+    # None for a list that did not run or did not return it.
+    semantic_rank: int | None = None
+    semantic_score: float | None = None
+    keyword_rank: int | None = None
+    keyword_score: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchResult:
+    """What a search returned and how: the embedding version it compared, the semantic
+    strategy (`exact` scan or `hnsw`; None in keyword mode) and the time of each stage."""
+
+    hits: list[SearchHit]
+    mode: str
+    # The query text the keyword side actually ran (after trimming), for the debugger.
+    query: str = ""
+    version: str
+    dimensions: int
+    strategy: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class WriteResult(NamedTuple):

@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from django.conf import settings
 from django.db import connection, transaction
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
-from launch.vector_store.models import VectorRecord
+from launch.vector_store.models import EmbeddingVersion, VectorRecord
 from launch.vector_store.services.types import (
     RecordIn,
     Source,
@@ -26,6 +25,7 @@ from launch.vector_store.services.types import (
     content_type_of,
     resolve_source,
 )
+from launch.vector_store.services.versions import version_named
 
 _CREATE_INCOMING = """
 DROP TABLE IF EXISTS pg_temp.vector_store_incoming;
@@ -37,32 +37,32 @@ CREATE TEMPORARY TABLE vector_store_incoming (
     content text NOT NULL,
     metadata jsonb NOT NULL,
     embedding vector NOT NULL,
-    embedding_model varchar(200) NOT NULL
+    embedding_model varchar(200) NOT NULL,
+    version_id bigint NOT NULL
 ) ON COMMIT DROP
 """
 _COPY = (
     "COPY vector_store_incoming (source_type_id, source_id, scope_id, chunk_index, content,"
-    " metadata, embedding, embedding_model) FROM STDIN WITH (FORMAT BINARY)"
+    " metadata, embedding, embedding_model, version_id) FROM STDIN WITH (FORMAT BINARY)"
 )
-_COPY_TYPES = ["int4", "uuid", "uuid", "int4", "text", "jsonb", "vector", "varchar"]
+_COPY_TYPES = ["int4", "uuid", "uuid", "int4", "text", "jsonb", "vector", "varchar", "int8"]
 # The WHERE clause skips rows that did not change: every updated tuple is a new HNSW
 # insertion, so re-running an ingestion must not rewrite identical chunks.
 _MERGE = """
 INSERT INTO vector_store_vectorrecord AS r
     (id, source_type_id, source_id, scope_id, chunk_index, content, metadata, embedding,
-     embedding_model, created_at)
+     embedding_model, version_id, created_at)
 SELECT gen_random_uuid(), i.source_type_id, i.source_id, i.scope_id, i.chunk_index,
-       i.content, i.metadata, i.embedding, i.embedding_model, now()
+       i.content, i.metadata, i.embedding, i.embedding_model, i.version_id, now()
 FROM vector_store_incoming i
-ON CONFLICT (source_type_id, source_id, chunk_index) DO UPDATE SET
+ON CONFLICT (version_id, source_type_id, source_id, chunk_index) DO UPDATE SET
     scope_id = EXCLUDED.scope_id,
     content = EXCLUDED.content,
     metadata = EXCLUDED.metadata,
-    embedding = EXCLUDED.embedding,
-    embedding_model = EXCLUDED.embedding_model
-WHERE (r.scope_id, r.content, r.metadata, r.embedding, r.embedding_model)
+    embedding = EXCLUDED.embedding
+WHERE (r.scope_id, r.content, r.metadata, r.embedding)
     IS DISTINCT FROM (EXCLUDED.scope_id, EXCLUDED.content, EXCLUDED.metadata,
-                      EXCLUDED.embedding, EXCLUDED.embedding_model)
+                      EXCLUDED.embedding)
 """
 
 _registered: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
@@ -77,22 +77,38 @@ def register_vector_adapters() -> None:
         _registered.add(raw)
 
 
+def versions_of(records: Sequence[RecordIn]) -> dict[str, EmbeddingVersion]:
+    """The version of each model name the records carry (unknown names are registered,
+    see `versions.version_named`)."""
+    versions: dict[str, EmbeddingVersion] = {}
+    for record in records:
+        name = record.embedding_model
+        if name not in versions:
+            version = version_named(name, dimensions=len(record.embedding))
+            assert version is not None
+            versions[name] = version
+    return versions
+
+
 def _rows(records: Sequence[RecordIn]) -> list[tuple[Any, ...]]:
-    dimensions = settings.EMBEDDING_DIMENSIONS
-    seen: set[tuple[int, uuid.UUID, int]] = set()
+    versions = versions_of(records)
+    seen: set[tuple[str, int, uuid.UUID, int]] = set()
     rows = []
     for record in records:
         type_id = content_type_of(record.source_type).pk
         source_id = uuid.UUID(str(record.source_id))
-        key = (type_id, source_id, record.chunk_index)
+        version = versions[record.embedding_model]
+        key = (version.name, type_id, source_id, record.chunk_index)
         if key in seen:
             # ON CONFLICT cannot update one row twice in a statement; say which input.
             raise ValueError(f"duplicate chunk in one upsert: {key}")
         seen.add(key)
-        if len(record.embedding) != dimensions:
+        if version.state == EmbeddingVersion.State.RETIRED:
+            raise ValueError(f"the embedding version {version.name!r} is retired")
+        if len(record.embedding) != version.dimensions:
             raise ValueError(
                 f"embedding of chunk {key} has {len(record.embedding)} dimensions, "
-                f"the store holds {dimensions}"
+                f"the version {version.name!r} holds {version.dimensions}"
             )
         rows.append(
             (
@@ -104,7 +120,8 @@ def _rows(records: Sequence[RecordIn]) -> list[tuple[Any, ...]]:
                 record.content.replace("\x00", ""),
                 dict(record.metadata),
                 record.embedding,
-                record.embedding_model,
+                version.name,
+                version.pk,
             )
         )
     return rows
@@ -134,10 +151,12 @@ def upsert(records: Sequence[RecordIn]) -> int:
 
 @transaction.atomic
 def replace_source(source: Source, records: Sequence[RecordIn]) -> WriteResult:
-    """Make `records` the complete set of chunks of `source`.
+    """Make `records` the complete set of chunks of `source`, in the embedding versions
+    the records carry (every version when `records` is empty).
 
-    Side effects: upserts the records and deletes the source's other chunks, so a
-    document re-processed into fewer chunks leaves none of its old ones behind.
+    Side effects: upserts the records and deletes the source's other chunks of those
+    versions, so a document re-processed into fewer chunks leaves none behind, and the
+    other version of a rollout keeps its own copy.
     """
     content_type, source_id = resolve_source(source)
     for record in records:
@@ -147,11 +166,14 @@ def replace_source(source: Source, records: Sequence[RecordIn]) -> WriteResult:
         ):
             raise ValueError("replace_source got a record of another source")
     written = upsert(records)
-    deleted, _ = (
-        VectorRecord.objects.filter(source_type=content_type, source_id=source_id)
-        .exclude(chunk_index__in=[record.chunk_index for record in records])
-        .delete()
-    )
+    stale = VectorRecord.objects.filter(source_type=content_type, source_id=source_id)
+    deleted = 0
+    if not records:
+        deleted, _ = stale.delete()
+    for version in versions_of(records).values():
+        kept = [r.chunk_index for r in records if r.embedding_model == version.name]
+        removed, _ = stale.filter(version=version).exclude(chunk_index__in=kept).delete()
+        deleted += removed
     return WriteResult(written=written, deleted=deleted)
 
 
