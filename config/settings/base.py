@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -155,7 +156,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise indexes STATIC_ROOT at start-up and warns when a checkout has none yet.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # WhiteNoise serves these compressed; with STATICFILES_MANIFEST (set in the Docker
     # image, where collectstatic runs) also hashed names, cached for a year. Off by default

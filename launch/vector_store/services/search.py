@@ -22,8 +22,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 
+from launch.vector_store.models import VectorRecord
 from launch.vector_store.services.types import SEARCH_MODES, SearchHit, SearchMode, type_label
 
 # SQL is assembled only from the constant fragments below (and `_where`'s constant
@@ -187,7 +188,10 @@ def search(
         "candidates": k if mode != "hybrid" else max(k, setting("VECTOR_HYBRID_CANDIDATES")),
         "match_cap": setting("VECTOR_KEYWORD_MATCH_CAP"),
     }
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Raw SQL bypasses the router; ask it, so search inside `replica_reads()` reads a
+    # replica when one is configured (launch/replicas.py). Otherwise this is "default".
+    alias = router.db_for_read(VectorRecord)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         ctes = []
         if mode != "keyword":
             assert query_embedding is not None
