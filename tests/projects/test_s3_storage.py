@@ -38,6 +38,7 @@ def media_roots(settings, tmp_path):
 
 
 @pytest.mark.e2e
+@pytest.mark.promise(1)
 @pytest.mark.django_db(transaction=True)
 def test_upload_process_search_and_delete_go_through_the_bucket(
     client_for, member, s3_server, s3_bucket, media_roots

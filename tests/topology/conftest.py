@@ -23,12 +23,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("topology")]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _vacuum_vector_table() -> None:
-    """These tests bring their own databases; the session's test database is not set up
-    for them, so the suite-wide vacuum (tests/conftest.py) has nothing to do here."""
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Topology]:
     topology = Topology()
