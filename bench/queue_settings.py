@@ -6,4 +6,4 @@ import os
 from bench.settings import *  # noqa: F403
 
 if os.environ.get("BENCH_ONE_QUEUE") == "1":
-    CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
+    CELERY_TASK_ROUTES = {}
