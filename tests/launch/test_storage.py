@@ -3,7 +3,9 @@ check, against a real S3-compatible server on loopback (moto's server mode)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -88,3 +90,19 @@ def test_bootstrap_stops_on_a_missing_bucket_naming_it(s3_server, settings):
 def test_bootstrap_names_the_local_folder(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     assert storage_bootstrap_step() == f"Files are stored under {tmp_path}."
+
+
+def test_no_application_code_reads_a_stored_file_by_local_path():
+    # With S3 there is no local path: files are opened through the storage API
+    # (`document.file.open()`, `default_storage.open(name)`), on every backend.
+    root = Path(__file__).resolve().parent.parent.parent
+    local_path = re.compile(r"\.path\(|\.file\.path\b|MEDIA_ROOT")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("apps", "launch")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name != "storage.py" or path.parent.name != "launch"  # names the folder
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if local_path.search(line)
+    ]
+    assert offenders == []
