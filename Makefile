@@ -48,7 +48,7 @@ test-browser: $(STAMP)
 	$(PY) -m pytest -m browser tests/browser
 
 # Two web processes without a shared disk, workers per queue, a streaming replica, an S3
-# server and Redis (REDIS_URL's server, database 13 by default: LAUNCH_TOPOLOGY_REDIS_URL).
+# server and a private redis-server, all on loopback (tests/support/topology.py).
 test-topology: $(STAMP)
 	$(PY) -m pytest -m topology tests/topology
 

@@ -1,8 +1,8 @@
 """docker/compose.yml's topology from plain processes, for tests on one machine.
 
 Two web processes (gunicorn + uvicorn workers, as the image runs them), two Celery
-workers on separate queues, a PostgreSQL primary with a streaming replica, Redis as
-broker and shared cache, and an S3-compatible server (moto). Every process has a media
+workers on separate queues, a PostgreSQL primary with a streaming replica, a private
+Redis as broker and shared cache, and an S3-compatible server (moto). Every process has a media
 folder of its own, so nothing can pass a document through a shared disk: files go
 through the bucket or nowhere. Settings are the production ones (`config.settings.base`)
 from the environment, as a deployment sets them.
@@ -28,8 +28,6 @@ from tests.support.s3_server import S3Server
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
-# A Redis database of its own (broker queues and cache keys), flushed at start.
-REDIS_URL = os.environ.get("LAUNCH_TOPOLOGY_REDIS_URL", "redis://127.0.0.1:6379/13")
 SUPERUSER = "root@topology.example.com"
 SUPERUSER_PASSWORD = "topology-root-password-0123"
 
@@ -130,6 +128,17 @@ class Web:
 class Topology:
     def __init__(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="launch-topology-"))
+        # A private Redis (broker queues and the shared cache), nothing kept on disk.
+        self.redis_port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.redis = Process(
+            "redis",
+            [
+                "redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.tmp),
+            ],
+            dict(os.environ),
+        )  # fmt: skip
         self.s3 = S3Server()
         self.pair = PostgresPair()
         self.bucket = "launch-topology"
@@ -157,8 +166,8 @@ class Topology:
             DATABASE_REPLICA_URLS=self.pair.replica_url,
             # A stopped replica is tried again after 2 s rather than 30: the tests restart it.
             DATABASE_REPLICA_RETRY_SECONDS="2",
-            REDIS_URL=REDIS_URL,
-            CACHE_URL=REDIS_URL,
+            REDIS_URL=self.redis_url,
+            CACHE_URL=self.redis_url,
             MEDIA_ROOT=str(self.media_root(name)),
             FIRST_SUPERUSER=SUPERUSER,
             FIRST_SUPERUSER_PASSWORD=SUPERUSER_PASSWORD,
@@ -175,7 +184,15 @@ class Topology:
     def start(self) -> Topology:
         import redis
 
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        client = redis.Redis.from_url(self.redis_url)
+
+        def pings() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+
+        self.redis.launch().wait_ready(pings, timeout=30)
         self.s3.start()
         self.pair.start()
         setup = self.env("setup")
@@ -208,10 +225,11 @@ class Topology:
             process.stop()
         self.pair.stop()
         self.s3.stop()
+        self.redis.stop()
 
     def files_on_disk(self) -> list[Path]:
         """Every file in any process's media folder (there should be none)."""
-        return [path for path in self.tmp.rglob("*") if path.is_file()]
+        return [path for path in self.tmp.glob("media-*/**/*") if path.is_file()]
 
     def logs(self) -> str:
         parts = [f"--- {web.process.name} ---\n{web.process.log()[-3000:]}" for web in self.webs]
