@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run serve test test-property test-browser lint format types check-deploy reliability clean-data help
+.PHONY: run serve test test-property test-browser test-topology lint format types check-deploy reliability clean-data help
 
 help:
 	@echo "make run    - set up and serve API, admin, Celery worker and beat on 127.0.0.1:$${PORT:-8000}"
@@ -14,6 +14,7 @@ help:
 	@echo "make test   - set up and run the test suite with coverage (real PostgreSQL)"
 	@echo "make test-property - the stateful property tests (bounded sequences through the API)"
 	@echo "make test-browser - the front end's flows in a real Chromium against a real server"
+	@echo "make test-topology - the deployment from processes: web x2, a worker per queue, a read replica, S3"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make types  - write openapi.json and TypeScript types (types/api.d.ts)"
 
@@ -69,6 +70,11 @@ test-browser: $(STAMP)
 		|| (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
 		|| { echo "Install Debian's chromium package, or set CHROMIUM=/path/to/chrome"; exit 1; }
 	$(PY) -m pytest -m browser tests/browser
+
+# Two web processes without a shared disk, workers per queue, a streaming replica, an S3
+# server and a private redis-server, all on loopback (tests/support/topology.py).
+test-topology: $(STAMP)
+	$(PY) -m pytest -m topology tests/topology
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

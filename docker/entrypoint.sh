@@ -22,8 +22,11 @@ case "${1:-web}" in
     exec gunicorn --config docker/gunicorn.conf.py
     ;;
   worker)
+    # WORKER_QUEUES picks the kinds of work (compose.yml runs a worker per queue); every
+    # queue by default, as on a single machine.
     exec celery -A config worker --loglevel "${LOG_LEVEL:-INFO}" \
-      --concurrency "${WORKER_CONCURRENCY:-2}"
+      --concurrency "${WORKER_CONCURRENCY:-2}" \
+      --queues "${WORKER_QUEUES:-default,ingestion,answers,maintenance}"
     ;;
   beat)
     # DatabaseScheduler (settings): the schedule lives in PostgreSQL, editable in the admin.

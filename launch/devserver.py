@@ -19,6 +19,8 @@ from launch import embedded_db
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# settings.TASK_QUEUE_NAMES, without importing the settings into this supervisor.
+QUEUES = ("default", "ingestion", "answers", "maintenance")
 
 
 def _banner(port: str) -> str:
@@ -80,7 +82,8 @@ def main() -> int:
     celery = [PYTHON, "-m", "celery", "-A", "config"]
     commands = {
         "web": [*manage, "runserver", f"127.0.0.1:{port}"],
-        "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+        # One worker for every queue here; a deployment runs one per queue (docs/deploy.md).
+        "worker": [*celery, "worker", "-Q", ",".join(QUEUES), "--loglevel=INFO", "--concurrency=2"],
         "beat": [*celery, "beat", "--loglevel=INFO"],
     }
     children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}

@@ -84,3 +84,24 @@ def _vacuum_vector_table(django_db_setup: Any, django_db_blocker: Any) -> None:
         return  # no test of this session uses the database, so none was set up
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("VACUUM vector_store_vectorrecord")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[Any]:
+    """A real S3-compatible server (moto's server mode) on a loopback port, for the
+    session; each test that uses it makes its own bucket."""
+    from tests.support.s3_server import S3Server
+
+    server = S3Server().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: Any, settings: Any) -> str:
+    """A fresh bucket on the S3 server, made Launch's default storage for this test."""
+    bucket = s3_server.create_bucket()
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_config(bucket)}
+    return str(bucket)

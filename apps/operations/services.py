@@ -10,7 +10,7 @@ import ast
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from django_celery_results.models import GroupResult, TaskResult
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from apps.operations.models import PeriodicRun, UsageCounter
+from launch.storage import stored_files
 
 logger = logging.getLogger(__name__)
 DOCUMENTS_PREFIX = "documents/"
@@ -65,17 +66,6 @@ def activity_prune(*, days: int | None = None, dry_run: bool = False) -> int:
     return _delete(LogEntry.objects.filter(timestamp__lt=cutoff), dry_run=dry_run)
 
 
-def _walk(storage: Storage, folder: str) -> Iterator[str]:
-    try:
-        folders, files = storage.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in files:
-        yield f"{folder}{name}"
-    for sub in folders:
-        yield from _walk(storage, f"{folder}{sub}/")
-
-
 def referenced_file_names() -> set[str] | None:
     """Names of stored files that documents reference, from the projects app; None when
     it is not installed or does not offer the selector yet (then nothing is orphaned)."""
@@ -92,16 +82,16 @@ def referenced_file_names() -> set[str] | None:
 def orphan_files(*, storage: Storage | None = None) -> list[str]:
     """Stored files under `documents/` older than ORPHAN_FILE_MIN_AGE_MINUTES that no
     document references. Young files are spared: an upload writes its file before the
-    row that references it commits."""
+    row that references it commits. Works on any storage: local folders are walked,
+    an S3 bucket is listed under the prefix (`launch.storage.stored_files`)."""
     referenced = referenced_file_names()
     if referenced is None:
         return []
-    storage = storage or default_storage
     cutoff = timezone.now() - timedelta(minutes=settings.ORPHAN_FILE_MIN_AGE_MINUTES)
     return [
         name
-        for name in _walk(storage, DOCUMENTS_PREFIX)
-        if name not in referenced and storage.get_modified_time(name) < cutoff
+        for name, modified in stored_files(prefix=DOCUMENTS_PREFIX, storage=storage)
+        if name not in referenced and modified < cutoff
     ]
 
 

@@ -40,6 +40,7 @@ from launch.api.permissions import ModelPermission
 from launch.api.sharing import ShareableMixin, shares_schema
 from launch.api.throttles import SearchThrottle, UploadThrottle
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet, LaunchModelViewSet
+from launch.replicas import replica_reads
 
 # Multipart framing around the file: boundaries, part headers, the document_type field.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -74,6 +75,7 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
     search_fields = ["name"]
     ordering_fields = ["name", "created_at", "updated_at"]
     ordering = ["-created_at"]
+    replica_actions = frozenset({"list", "documents"})
 
     def get_serializer_class(self) -> Any:
         if self.action in ("list", "retrieve"):
@@ -267,13 +269,14 @@ class SearchView(APIView):
         serializer = SearchRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
-        hits = services.document_search(
-            user=request.user,
-            query=params["query"],
-            project_ids=params.get("project_ids"),
-            k=params.get("k") or int(settings.SEARCH_DEFAULT_K),
-            mode=params["mode"],
-            document_types=params.get("document_types"),
-        )
+        with replica_reads():  # a document processed a moment ago may show up a moment later
+            hits = services.document_search(
+                user=request.user,
+                query=params["query"],
+                project_ids=params.get("project_ids"),
+                k=params.get("k") or int(settings.SEARCH_DEFAULT_K),
+                mode=params["mode"],
+                document_types=params.get("document_types"),
+            )
         data = SearchHitSerializer(hits, many=True).data
         return Response({"data": data, "count": len(hits)})

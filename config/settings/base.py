@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from launch.api.origins import normalize_origin
 from launch.db import with_statement_timeout
@@ -196,7 +198,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise indexes STATIC_ROOT at start-up and warns when a checkout has none yet.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # WhiteNoise serves these compressed; with STATICFILES_MANIFEST (set in the Docker
     # image, where collectstatic runs) also hashed names, cached for a year. Off by default
@@ -447,3 +449,95 @@ if SENTRY_DSN:
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# --- Beyond one machine: shared files, read replicas, queues (docs/deploy.md) ------------
+# Files. `local` keeps them under MEDIA_ROOT (one machine, or a shared volume); `s3` puts
+# them in any S3-compatible bucket (AWS, SeaweedFS, MinIO, ...), so web and worker
+# processes on different machines read the same documents. Naming a bucket selects s3.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="s3" if AWS_STORAGE_BUCKET_NAME else "local")
+if STORAGE_BACKEND not in ("local", "s3"):
+    raise ImproperlyConfigured("STORAGE_BACKEND must be local or s3.")
+# bootstrap creates the bucket when it is missing (a fresh compose stack, the tests);
+# production buckets are usually created with their policies, not by the application.
+AWS_S3_CREATE_BUCKET = env.bool("AWS_S3_CREATE_BUCKET", default=False)
+if STORAGE_BACKEND == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME or required("AWS_STORAGE_BUCKET_NAME"),
+            # Empty: AWS itself. Set for another S3-compatible server.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Empty keys: boto3's own chain (instance role, AWS_* variables, profiles).
+            "access_key": env.str("AWS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_S3_SECRET_ACCESS_KEY", default="") or None,
+            # `path` for servers without virtual-host buckets (SeaweedFS, MinIO, moto).
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            # A key prefix, so one bucket can hold several deployments.
+            "location": env.str("AWS_LOCATION", default=""),
+            # Names are generated (documents/<project>/<uuid>): no existence check first.
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+
+# Read replicas: optional, comma-separated URLs of streaming replicas of DATABASE_URL.
+# Reads that tolerate a little lag (lists, search, control-room counts) go to a replica;
+# writes, and reads after a write in the same request or by the same user within
+# DATABASE_REPLICA_PIN_SECONDS, go to the primary (launch/replicas.py). None: no change.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
+# A replica that refuses connections is skipped for this long before being tried again.
+DATABASE_REPLICA_RETRY_SECONDS = env.int("DATABASE_REPLICA_RETRY_SECONDS", default=30)
+DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+# Bookkeeping writes that do not pin a user to the primary: nobody reads them back at once.
+DATABASE_REPLICA_UNPINNED_MODELS = [
+    "auditlog.logentry",
+    "django_celery_results.taskresult",
+    "operations.usagecounter",
+    "sessions.session",
+    "token_blacklist.outstandingtoken",
+]
+DATABASE_REPLICAS: list[str] = []
+# Connection targets come from each replica's URL; the rest (pool, statement timeout)
+# is the primary's.
+_TARGET_OPTIONS = {"host", "hostaddr", "port", "dbname", "user", "password", "service"}
+for _index, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = env.db_url_config(_url)
+    _primary = DATABASES["default"]
+    _options = {k: v for k, v in _primary.get("OPTIONS", {}).items() if k not in _TARGET_OPTIONS}
+    _options.update(_replica.get("OPTIONS", {}))
+    _options.setdefault("connect_timeout", DATABASE_REPLICA_CONNECT_TIMEOUT)
+    DATABASES[f"replica_{_index}"] = {
+        **_replica,
+        "CONN_MAX_AGE": _primary.get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": _options,
+        # A test run with replicas configured uses the primary's test database for them.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_REPLICAS.append(f"replica_{_index}")
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["launch.replicas.ReplicaRouter"]
+    # Outermost after the request id: the routing state covers every middleware's reads.
+    MIDDLEWARE.insert(1, "launch.replicas.ReplicaPinMiddleware")
+
+# Queues per kind of work, so a bulk import never delays what a user waits for. Every
+# worker consumes all of them unless started with -Q (docs/deploy.md has one per queue).
+TASK_QUEUE_NAMES = ["default", "ingestion", "answers", "maintenance"]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in TASK_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    # Ingestion: document processing (uploads, retries, reindex, the sweeper's re-queues).
+    "apps.projects.tasks.document_process": {"queue": "ingestion"},
+    "launch.vector_store.tasks.*": {"queue": "ingestion"},
+    # Answers: what a user is waiting for right now.
+    "apps.chat.tasks.*": {"queue": "answers"},
+    "apps.users.tasks.*": {"queue": "answers"},
+    # Maintenance: beat's periodic tasks.
+    "apps.operations.tasks.*": {"queue": "maintenance"},
+    "apps.projects.tasks.documents_requeue_stuck": {"queue": "maintenance"},
+}

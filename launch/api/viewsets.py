@@ -19,6 +19,7 @@ from rest_framework.settings import api_settings
 
 from launch.api.filters import ObjectPermissionFilter, QueryFilterBackend, StableOrderingFilter
 from launch.api.permissions import ObjectPermission
+from launch.replicas import allow_replica_reads
 
 
 class DeleteMessageMixin:
@@ -49,6 +50,14 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
     # Set per route with `@action(..., permission_action="share")`; None means the
     # HTTP method's action (view/add/change/delete).
     permission_action: str | None = None
+    # Actions whose reads tolerate a little replica lag (launch/replicas.py): served by a
+    # read replica, when configured, after authentication and permissions read the primary.
+    replica_actions: frozenset[str] = frozenset({"list"})
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.action in self.replica_actions:
+            allow_replica_reads()
 
 
 class LaunchModelViewSet(

@@ -105,7 +105,7 @@ class RedisProcess:
             self.proc.wait(timeout=10)
 
     def queued(self) -> int:
-        return int(redis.Redis.from_url(self.url).llen("celery"))
+        return int(redis.Redis.from_url(self.url).llen("ingestion"))  # uploads' queue
 
     @staticmethod
     def _pings(client: redis.Redis) -> bool:

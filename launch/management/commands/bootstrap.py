@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.operations.schedule import bootstrap_step as default_schedule
 from apps.rbac.services import roles_ensure_defaults
 from apps.users.services import user_ensure_first_superuser
+from launch.storage import storage_bootstrap_step as file_storage
 
 
 def credentials_file() -> Path:
@@ -54,6 +55,7 @@ def default_roles() -> str:
 
 
 STEPS: list[Callable[[], str]] = [
+    file_storage,
     default_roles,
     first_superuser,
     default_schedule,

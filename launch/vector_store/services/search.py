@@ -26,8 +26,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 
+from launch.vector_store.models import VectorRecord
 from launch.vector_store.services.query import bounded_keyword_text
 from launch.vector_store.services.types import (
     SEARCH_MODES,
@@ -237,7 +238,10 @@ def search_traced(
         "match_cap": setting("VECTOR_KEYWORD_MATCH_CAP"),
     }
     strategy: str | None = None
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Raw SQL bypasses the router; ask it, so search inside `replica_reads()` reads a
+    # replica when one is configured (launch/replicas.py). Otherwise this is "default".
+    alias = router.db_for_read(VectorRecord)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         ctes = []
         if mode != "keyword":
             assert query_embedding is not None
