@@ -248,19 +248,29 @@ def test_without_replicas_nothing_changes():
 
 
 @pytest.mark.django_db(transaction=False)
-def test_replica_urls_become_aliases_with_a_short_connect_timeout():
+def test_replica_urls_become_aliases_with_a_short_connect_timeout_and_the_primarys_options():
     urls = [
         "postgres://reader@replica-a:5432/launch",
         "postgres://reader@replica-b:5433/launch?sslmode=require",
     ]
-    env = {"DATABASE_REPLICA_URLS": ",".join(urls), "DATABASE_REPLICA_CONNECT_TIMEOUT": "3"}
+    env = {
+        "DATABASE_REPLICA_URLS": ",".join(urls),
+        "DATABASE_REPLICA_CONNECT_TIMEOUT": "3",
+        "DB_STATEMENT_TIMEOUT_MS": "5000",
+    }
+    timeout = "-c statement_timeout=5000"  # a replica's API reads are bounded like the primary's
     aliases = settings_value(env, "{a: s.DATABASES[a] for a in s.DATABASE_REPLICAS}")
     assert {
         alias: (db["HOST"], db["PORT"], db["OPTIONS"], db["TEST"]["MIRROR"])
         for alias, db in aliases.items()
     } == {
-        "replica_1": ("replica-a", 5432, {"connect_timeout": 3}, "default"),
-        "replica_2": ("replica-b", 5433, {"sslmode": "require", "connect_timeout": 3}, "default"),
+        "replica_1": ("replica-a", 5432, {"options": timeout, "connect_timeout": 3}, "default"),
+        "replica_2": (
+            "replica-b",
+            5433,
+            {"options": timeout, "sslmode": "require", "connect_timeout": 3},
+            "default",
+        ),
     }
     assert settings_value(env, "[s.DATABASE_ROUTERS, s.MIDDLEWARE[1]]") == [
         ["launch.replicas.ReplicaRouter"],
