@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from launch.vector_store.services import search, upsert
 from launch.vector_store.services.query import bounded_keyword_text
+from launch.vector_store.services.search import search_traced
 from tests.vector_store.conftest import MODEL, MakeRecord
 
 
@@ -71,3 +72,15 @@ def test_the_database_receives_the_bounded_text(make_record: MakeRecord):
     keyword_sql = next(query["sql"] for query in q.captured_queries if "websearch" in query["sql"])
     assert "'invoice overdue'" in keyword_sql
     assert keyword_sql.count("invoice") == 2  # once in each of the two tsquery calls
+
+
+@pytest.mark.django_db
+def test_the_traced_search_reports_the_keyword_query_it_ran(make_record: MakeRecord):
+    scope = uuid.uuid4()
+    upsert([make_record(scope_id=scope, content="the invoice is overdue")])
+    message = "invoice " * 4000 + "overdue"
+
+    with override_settings(VECTOR_KEYWORD_MAX_TERMS=32):
+        result = search_traced(message, scopes=[scope], k=5, mode="keyword", embedding_model=MODEL)
+
+    assert result.query == "invoice overdue"  # what the RAG debugger shows as run

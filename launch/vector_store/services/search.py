@@ -273,7 +273,8 @@ def search_traced(
     return SearchResult(
         hits=[_hit(row) for row in rows],
         mode=mode,
-        query=text,
+        # What ran: the keyword side's bounded text; semantic mode embeds the text whole.
+        query=params["text"] if mode != "semantic" else text,
         version=version.name,
         dimensions=version.dimensions,
         strategy=strategy,
