@@ -125,7 +125,8 @@ ORDER BY w.rank LIMIT %(k)s""",
     GROUP BY id
 )
 SELECT r.id, r.source_type_id, r.source_id, r.scope_id, r.chunk_index, r.content,
-       r.metadata, f.score, s.rank, 1 - s.distance, w.rank, w.score
+       r.metadata, f.score, s.rank, 1 - s.distance, w.rank, w.score,
+       (SELECT count(*) FROM sem) AS semantic_found
 FROM fused f JOIN vector_store_vectorrecord r ON r.id = f.id
 LEFT JOIN sem s ON s.id = f.id LEFT JOIN kw w ON w.id = f.id
 ORDER BY f.score DESC, r.id LIMIT %(k)s""",
@@ -267,8 +268,16 @@ def search_traced(
             ctes += [semantic.format(where=where, vec=vec), _SEMANTIC_RANKED]
         if mode != "semantic":
             ctes.append(_KEYWORD.format(where=where))
-        cursor.execute("WITH " + ",".join(ctes) + _FINAL[mode], params)
-        rows = cursor.fetchall()
+        rows = _run(cursor, ctes, mode, params)
+        if strategy == "hnsw" and _semantic_found(mode, rows) < params["candidates"]:
+            # The walk came back short: entries of deleted rows that vacuum has not yet
+            # removed count against `hnsw.max_scan_tuples`, so a scope among many deleted
+            # rows could come back short or empty. The exact scan ranks the scope instead
+            # (a second statement: a plan holding a full scan is costed, and JIT-compiled,
+            # as if it ran, even in a branch that never does).
+            ctes[0] = _SEMANTIC_EXACT.format(where=where, vec=vec)
+            rows = _run(cursor, ctes, mode, params)
+            strategy = "exact-fallback"
     timings["query_ms"] = (time.perf_counter() - started) * 1000
     return SearchResult(
         hits=[_hit(row) for row in rows],
@@ -280,6 +289,23 @@ def search_traced(
         strategy=strategy,
         timings=timings,
     )
+
+
+def _run(
+    cursor: Any, ctes: list[str], mode: SearchMode, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    cursor.execute("WITH " + ",".join(ctes) + _FINAL[mode], params)
+    return list(cursor.fetchall())
+
+
+def _semantic_found(mode: SearchMode, rows: list[tuple[Any, ...]]) -> int:
+    """How many candidates the semantic side found: semantic mode's rows (it asks for k),
+    or the count hybrid's rows carry. Fewer than asked for after an HNSW walk means the
+    walk stopped short, or the filtered scope is that small: the exact scan is right
+    either way."""
+    if mode == "semantic":
+        return len(rows)
+    return int(rows[0][12]) if rows else 0
 
 
 def _use_exact_scan(cursor: Any, where: str, params: dict[str, Any]) -> bool:
@@ -297,7 +323,8 @@ def _use_exact_scan(cursor: Any, where: str, params: dict[str, Any]) -> bool:
 
 def _hit(row: tuple[Any, ...]) -> SearchHit:
     id_, type_id, source_id, scope_id, chunk_index, content, metadata, score = row[:8]
-    semantic_rank, semantic_score, keyword_rank, keyword_score = row[8:]
+    # Hybrid rows carry the semantic side's count after these (see _semantic_found).
+    semantic_rank, semantic_score, keyword_rank, keyword_score = row[8:12]
     return SearchHit(
         id=id_,
         source_type=type_label(type_id),
