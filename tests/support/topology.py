@@ -1,6 +1,6 @@
 """docker/compose.yml's topology from plain processes, for tests on one machine.
 
-Two web processes (gunicorn + uvicorn workers, as the image runs them), two Celery
+Two web processes (the shipped gunicorn configuration, as the image runs it), two Celery
 workers on separate queues, a PostgreSQL primary with a streaming replica, a private
 Redis as broker and shared cache, and an S3-compatible server (moto). Every process has a media
 folder of its own, so nothing can pass a document through a shared disk: files go
@@ -91,17 +91,21 @@ class Web:
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The shipped server, from its one definition (docker/gunicorn.conf.py), one
+        # process each: the topology is what a deployment runs, not a stand-in.
+        served = {
+            **env,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": "1",
+            "WEB_THREADS": "8",
+            "GUNICORN_ACCESS_LOG": "-",
+        }
         self.process = Process(
             name,
-            [
-                PYTHON, "-m", "gunicorn", "config.asgi:application",
-                "--worker-class", "uvicorn_worker.UvicornWorker",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", "1",
-                "--timeout", "120", "--graceful-timeout", "5", "--access-logfile", "-",
-                "--no-control-socket",
-            ],
-            env,
-        )  # fmt: skip
+            [PYTHON, "-m", "gunicorn", "--config", str(ROOT / "docker" / "gunicorn.conf.py")],
+            served,
+        )
 
     def ready(self) -> bool:
         try:
