@@ -37,14 +37,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
-    fields = ["user", "role", "is_default", "joined_at"]
+    fields = ("user", "role", "is_default", "joined_at")
     readonly_fields = fields
     ordering = ["joined_at"]
 
 
 class TeamRoleInline(ReadOnlyInline):
     model = TeamRole
-    fields = ["name", "key", "description", "permission_list"]
+    fields = ("name", "key", "description", "permission_list")
     readonly_fields = fields
 
     @admin.display(description="permissions")
@@ -54,7 +54,7 @@ class TeamRoleInline(ReadOnlyInline):
 
 class InvitationInline(ReadOnlyInline):
     model = Invitation
-    fields = ["email", "role", "state", "invited_by", "created_at", "expires_at"]
+    fields = ("email", "role", "state", "invited_by", "created_at", "expires_at")
     readonly_fields = fields
 
     @admin.display(description="state")
@@ -114,6 +114,9 @@ class TeamAdmin(admin.ModelAdmin):
     def pending_invitations(self, team: Any) -> int:
         return int(team.pending_count)
 
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return list(self.inlines) if obj is not None else []  # a new team has none yet
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # The founder of a new team is the staff user creating it.
         return [*self.readonly_fields, "plan"] if obj is None else list(self.readonly_fields)
@@ -136,10 +139,6 @@ class TeamAdmin(admin.ModelAdmin):
                 )
         obj.pk = saved.pk
         obj._state.adding = False
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # The inlines are read-only; nothing to save beside the team.
-        return None
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and not (obj and obj.is_personal)
@@ -171,7 +170,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "accepted_by",
         "revoked_at",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     actions = ["revoke"]
 
     @admin.display(description="state")

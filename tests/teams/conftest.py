@@ -53,7 +53,7 @@ def invite(team: Team, email: str, key: str = "member", actor: User | None = Non
     before = len(mail.outbox)
     assert invitation_send(invitation_id=invitation.pk)
     assert len(mail.outbox) == before + 1
-    match = LINK.search(mail.outbox[-1].body)
+    match = LINK.search(str(mail.outbox[-1].body))
     assert match is not None
     return match.group(1)
 

@@ -41,7 +41,9 @@ def test_inviting_emails_a_link_and_stores_only_its_digest(
     [message] = mail.outbox
     assert message.to == ["grace@example.com"]
     assert "Acme" in message.subject
-    token = LINK.search(message.body).group(1)
+    match = LINK.search(str(message.body))
+    assert match is not None
+    token = match.group(1)
     stored = Invitation.objects.get(pk=body["id"])
     assert stored.token_hash == token_digest(token)
     assert token not in str(Invitation.objects.filter(pk=body["id"]).values().get())
