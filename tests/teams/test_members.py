@@ -153,3 +153,17 @@ def test_deleting_an_account_deletes_the_teams_it_alone_is_in(owner, team):
 
     user_delete(user=owner)
     assert not Team.objects.filter(pk=team.pk).exists()
+
+
+def test_members_of_a_deleted_users_personal_team_fall_back_to_their_own(owner, account, join):
+    from apps.users.services import user_delete
+
+    personal = Team.objects.get(owner=owner, is_personal=True)
+    guest = account()
+    Membership.objects.filter(user=guest).update(is_default=False)
+    assert join(personal, guest).is_default
+    user_delete(user=owner)
+    assert not Team.objects.filter(pk=personal.pk).exists()
+    fallback = Membership.objects.get(user=guest, is_default=True)
+    assert fallback.team.is_personal
+    assert fallback.team.owner_id == guest.pk

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -200,12 +200,17 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     team = invitation.team
     if Membership.objects.filter(team=team, user=user).exists():
         raise Conflict(ALREADY_MEMBER)
-    membership = Membership.objects.create(
-        team=team,
-        user=user,
-        role=invitation.role,
-        is_default=not default_membership_exists(user),
-    )
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                team=team,
+                user=user,
+                role=invitation.role,
+                is_default=not default_membership_exists(user),
+            )
+    except IntegrityError:
+        # Joined (or got a default team) by another request since the check above.
+        raise Conflict(ALREADY_MEMBER) from None
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -145,9 +145,7 @@ def team_delete(*, actor: User | None, team: Team) -> None:
         raise Refused("Only the team's owners may delete it.")
     if team.is_personal:
         raise Conflict(PERSONAL_FIXED)
-    members = list(
-        Membership.objects.filter(team=team).select_related("user").order_by("joined_at")
-    )
+    members = Membership.objects.filter(team=team).select_related("user").order_by("joined_at")
     record_rights_change(
         actor=actor,
         target=team,
@@ -155,10 +153,17 @@ def team_delete(*, actor: User | None, team: Team) -> None:
         changes={"members": ([m.user.email for m in members], [])},
         team_id=str(team.pk),
     )
+    _delete(team)
+
+
+def _delete(team: Team) -> None:
+    """Delete `team`; members whose default it was fall back to their personal team."""
+    defaulted = [
+        m.user for m in Membership.objects.filter(team=team, is_default=True).select_related("user")
+    ]
     team.delete()
-    for membership in members:
-        if membership.is_default:
-            restore_default(membership.user)
+    for user in defaulted:
+        restore_default(user)
 
 
 def restore_default(user: User) -> None:
@@ -172,17 +177,18 @@ def restore_default(user: User) -> None:
 
 @transaction.atomic
 def team_release_user(*, user: User) -> None:
-    """Before `user` is deleted: delete its personal team and every team it alone is in;
+    """Before `user` is deleted: delete its personal team (other members of it fall back
+    to their own) and every team it alone is in;
     where it is the last owner of a team with other members, the longest-standing admin
     (else member) becomes owner, so no team is left without one.
 
     Side effects: team deletions; role changes recorded in the activity log (the system
     acts)."""
-    for membership in Membership.objects.filter(user=user).select_related("team", "role"):
+    for membership in list(Membership.objects.filter(user=user).select_related("role")):
         team = Team.objects.select_for_update().get(pk=membership.team_id)
         others = Membership.objects.filter(team=team).exclude(user=user).select_related("role")
         if (team.is_personal and team.owner_id == user.pk) or not others.exists():
-            team.delete()
+            _delete(team)
             continue
         owners = others.filter(role__key=OWNER).order_by("joined_at")
         heir = owners.first()
