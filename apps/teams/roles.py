@@ -86,8 +86,12 @@ def team_permission_catalog() -> QuerySet[Permission]:
 
 
 def role_permission_codenames(role: TeamRole) -> frozenset[str]:
-    """The role's rights (one query for a custom role, none for a default one)."""
+    """The role's rights: none read for a default role; a custom role's from a
+    `permissions__content_type` prefetch when there is one, else one query."""
     if role.key:
         return default_role_permissions(role.key)
+    prefetched = getattr(role, "_prefetched_objects_cache", {}).get("permissions")
+    if prefetched is not None:
+        return frozenset(f"{p.content_type.app_label}.{p.codename}" for p in prefetched)
     rows = role.permissions.values_list("content_type__app_label", "codename")
     return frozenset(f"{app_label}.{codename}" for app_label, codename in rows)

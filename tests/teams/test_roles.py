@@ -111,3 +111,20 @@ def test_a_role_in_use_cannot_be_deleted(client_for, owner, team, account, join)
 def test_duplicate_role_names_are_409(client_for, owner, team):
     response = client_for(owner).post(roles_url(team), {"name": "admin"}, format="json")
     assert response.status_code == 409
+
+
+def test_listing_roles_reads_a_fixed_number_of_rows(
+    client_for, owner, team, django_assert_max_num_queries
+):
+    from apps.teams.services import team_role_create
+
+    client = client_for(owner)
+    client.get(roles_url(team))  # warm the per-process caches (content types)
+    for index in range(5):
+        team_role_create(
+            actor=owner, team=team, name=f"Custom {index}", permissions=["items.view_item"]
+        )
+    with django_assert_max_num_queries(8):  # a query per custom role would be 12
+        body = client.get(roles_url(team)).json()
+    assert body["count"] == 9
+    assert all(row["permissions"] for row in body["data"])
