@@ -186,3 +186,19 @@ def test_invitations_of_another_team_are_404(client_for, owner, team, account):
     response = client_for(other_owner).delete(f"{invitations_url(theirs)}/{invitation.pk}")
     assert response.status_code == 404
     assert Invitation.objects.get(pk=invitation.pk).revoked_at is None
+
+
+def test_an_international_address_is_invited_and_accepted(client_for, account, team):
+    zoe = account("zoe@exämple.com")
+    token = invite(team, zoe.email)
+    assert client_for(zoe).post(f"{link(token)}/accept").status_code == 200
+    assert client_for(account("zoe@example.com")).get(link(token)).status_code == 410
+
+
+def test_a_team_name_with_line_breaks_stays_out_of_the_subject(owner):
+    from apps.teams.services import team_create
+
+    team = team_create(actor=owner, name="Acme\r\nBcc: victim@example.com")
+    invite(team, "grace@example.com")
+    assert "\n" not in mail.outbox[-1].subject
+    assert mail.outbox[-1].bcc == []

@@ -129,8 +129,10 @@ def _email(invitation: Invitation, token: str) -> EmailMultiAlternatives:
         "link": link,
         "valid_days": invitation_days(),
     }
+    # A team's name is user input: no line break may reach the Subject header.
+    team_name = " ".join(invitation.team.name.split())
     message = EmailMultiAlternatives(
-        f"{settings.PROJECT_NAME} - You are invited to {invitation.team.name}",
+        f"{settings.PROJECT_NAME} - You are invited to {team_name}",
         render_to_string("teams/email/invitation.txt", context),
         to=[invitation.email],
     )
@@ -195,7 +197,7 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     Side effects: the membership (the user's default team when it has none); the
     invitation marked accepted (single use); an activity entry on the team."""
     invitation = _by_token(token, lock=True)
-    if not hmac.compare_digest(normalize_email(user.email), invitation.email):
+    if normalize_email(user.email) != invitation.email:
         raise Refused(WRONG_EMAIL)
     team = invitation.team
     if Membership.objects.filter(team=team, user=user).exists():
