@@ -47,3 +47,23 @@ def test_the_migration_and_signup_make_the_same_roles(make_user, account):
     assert sorted(TeamRole.objects.filter(team=migrated).values_list(*shape)) == sorted(
         TeamRole.objects.filter(team=signed).values_list(*shape)
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_real_migration_runs_on_historical_models():
+    from django.core.management import call_command
+
+    from apps.users.models import User
+
+    call_command("migrate", "teams", "0001", verbosity=0)
+    try:
+        users = [User.objects.create_user(email=f"before{i}@example.com") for i in range(3)]
+        call_command("migrate", "teams", "0002", verbosity=0)
+    finally:
+        call_command("migrate", "teams", verbosity=0)
+    for user in users:
+        membership = Membership.objects.select_related("team", "role").get(user=user)
+        assert membership.team.is_personal
+        assert membership.role.key == "owner"
+        assert membership.is_default
+    assert len({m.team.slug for m in Membership.objects.select_related("team")}) == 3
