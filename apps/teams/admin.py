@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import APIException
@@ -21,6 +22,15 @@ from apps.teams import services
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.teams.roles import role_permission_codenames
 from apps.teams.services.invitations import invitation_state
+
+
+def count_of(model: type[Model], condition: Q | None = None) -> Coalesce:
+    """A correlated count of `model` rows of the outer team."""
+    rows = model._default_manager.filter(team=OuterRef("pk"))
+    if condition is not None:
+        rows = rows.filter(condition)
+    counted = rows.order_by().values("team").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -83,22 +93,18 @@ class TeamAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, TeamRoleInline, InvitationInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
-        now = timezone.now()
+        # One subquery per count: joining the three relations at once would multiply
+        # members by roles by invitations before counting.
+        pending = Q(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
         return (
             super()
             .get_queryset(request)
             .annotate(
-                member_count=Count("memberships", distinct=True),
-                role_count=Count("roles", distinct=True),
-                pending_count=Count(
-                    "invitations",
-                    filter=Q(
-                        invitations__accepted_at__isnull=True,
-                        invitations__revoked_at__isnull=True,
-                        invitations__expires_at__gt=now,
-                    ),
-                    distinct=True,
-                ),
+                member_count=count_of(Membership),
+                role_count=count_of(TeamRole),
+                pending_count=count_of(Invitation, pending),
             )
         )
 

@@ -6,26 +6,43 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import BooleanField, Count, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.users.models import User
 
 
-def team_list(*, user: User) -> QuerySet[Team]:
-    """The teams `user` belongs to (for everyone, superusers included: a list of every
-    team belongs in the admin), with the member count."""
-    return (
-        Team.objects.filter(memberships__user=user)
-        .select_related("owner")
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("-is_personal", "name", "id")
+def _with_caller(teams: QuerySet[Team], user: User) -> QuerySet[Team]:
+    """Annotate the member count and the caller's own membership: its role (id, name,
+    key; None where it is not a member) and whether this is its default team."""
+    mine = Membership.objects.filter(team=OuterRef("pk"), user_id=user.pk)
+    members = (
+        Membership.objects.filter(team=OuterRef("pk"))
+        .order_by()
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return teams.select_related("owner").annotate(
+        member_count=Coalesce(Subquery(members), 0),
+        my_role_id=Subquery(mine.values("role_id")[:1]),
+        my_role_name=Subquery(mine.values("role__name")[:1]),
+        my_role_key=Subquery(mine.values("role__key")[:1]),
+        is_default=Coalesce(
+            Subquery(mine.values("is_default")[:1]), Value(False), output_field=BooleanField()
+        ),
     )
 
 
-def membership_of(*, team: Team, user: User) -> Membership | None:
-    return Membership.objects.select_related("role").filter(team=team, user_id=user.pk).first()
+def team_list(*, user: User) -> QuerySet[Team]:
+    """The teams `user` belongs to (for everyone, superusers included: a list of every
+    team belongs in the admin)."""
+    mine = Membership.objects.filter(team=OuterRef("pk"), user_id=user.pk)
+    return _with_caller(Team.objects.filter(Exists(mine)), user).order_by(
+        "-is_personal", "name", "id"
+    )
 
 
 def team_get(*, user: User, team_id: Any) -> Team:
@@ -34,12 +51,10 @@ def team_get(*, user: User, team_id: Any) -> Team:
         pk = uuid.UUID(str(team_id))
     except ValueError:
         raise Http404 from None
-    teams = Team.objects.select_related("owner").annotate(
-        member_count=Count("memberships", distinct=True)
-    )
+    teams = Team.objects.filter(pk=pk)
     if not user.is_superuser:
-        teams = teams.filter(memberships__user=user)
-    team = teams.filter(pk=pk).first()
+        teams = teams.filter(Exists(Membership.objects.filter(team=OuterRef("pk"), user=user)))
+    team = _with_caller(teams, user).first()
     if team is None:
         raise Http404
     return team

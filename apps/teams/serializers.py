@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.teams.models import Invitation, Membership, Team, TeamRole
@@ -9,11 +10,26 @@ from apps.teams.roles import role_permission_codenames
 from apps.teams.services.invitations import invitation_state, mask_email
 
 
+class TeamRoleBriefSerializer(serializers.ModelSerializer[TeamRole]):
+    class Meta:
+        model = TeamRole
+        fields = ["id", "name", "key"]
+
+
 class TeamSerializer(serializers.ModelSerializer[Team]):
+    """A team as its members see it. Read from `selectors.team_list`/`team_get`, whose
+    annotations give the member count and the caller's own role and default flag."""
+
     owner_id = serializers.UUIDField(read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
     slug = serializers.SlugField(
         max_length=60, required=False, help_text="Made from the name when left out."
+    )
+    my_role = serializers.SerializerMethodField(
+        help_text="Your role in this team (null for a superuser who is not a member)."
+    )
+    is_default = serializers.BooleanField(
+        read_only=True, help_text="The team you work in when a request names none."
     )
 
     class Meta:
@@ -26,6 +42,8 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
             "is_personal",
             "plan",
             "member_count",
+            "my_role",
+            "is_default",
             "created_at",
         ]
         read_only_fields = ["id", "owner_id", "is_personal", "plan", "created_at"]
@@ -33,17 +51,11 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
         # Slug uniqueness is the service's (409, not 422).
         validators: list[Any] = []
 
-    def to_representation(self, team: Team) -> dict[str, Any]:
-        data = super().to_representation(team)
-        if getattr(team, "member_count", None) is None:
-            data["member_count"] = team.memberships.count()
-        return data
-
-
-class TeamRoleBriefSerializer(serializers.ModelSerializer[TeamRole]):
-    class Meta:
-        model = TeamRole
-        fields = ["id", "name", "key"]
+    @extend_schema_field(TeamRoleBriefSerializer(allow_null=True))
+    def get_my_role(self, team: Any) -> dict[str, Any] | None:
+        if getattr(team, "my_role_id", None) is None:
+            return None
+        return {"id": team.my_role_id, "name": team.my_role_name, "key": team.my_role_key}
 
 
 class TeamRoleSerializer(serializers.ModelSerializer[TeamRole]):

@@ -186,3 +186,26 @@ def test_team_permission_catalog(client_for, owner, team):
     assert {"teams.manage_members", "teams.invite_members", "items.share_item"} <= codenames
     assert "auth.change_group" not in codenames  # global roles are not a team's to hand out
     assert "users.change_user" not in codenames
+
+
+def test_teams_show_the_member_count_and_my_role(client_for, owner, team, account, join):
+    viewer = account()
+    join(team, viewer, "viewer")
+    join(team, account(), "member")
+    listed = client_for(viewer).get(TEAMS).json()["data"]
+    acme = next(row for row in listed if row["id"] == str(team.pk))
+    personal = next(row for row in listed if row["is_personal"])
+    assert acme["member_count"] == 3
+    assert acme["my_role"]["key"] == "viewer"
+    assert not acme["is_default"]
+    assert personal["is_default"]
+    assert personal["my_role"]["key"] == "owner"
+    detail = client_for(owner).get(f"{TEAMS}/{team.pk}").json()
+    assert detail["member_count"] == 3
+    assert detail["my_role"]["key"] == "owner"
+
+
+def test_a_superuser_outside_the_team_has_no_role_in_it(client_for, superuser, team):
+    body = client_for(superuser).get(f"{TEAMS}/{team.pk}").json()
+    assert body["my_role"] is None
+    assert body["is_default"] is False
