@@ -58,15 +58,13 @@ def require_holds_team_role(actor: User | None, team: Team, role: TeamRole, doin
         return
     if role.key == OWNER and not is_team_owner(actor, team):
         raise Refused(f"Only the team's owners may {doing}.")
-    missing = sorted(role_permission_codenames(role) - actor_team_permissions(actor, team))
-    if missing:
-        shown = ", ".join(missing[:SHOWN]) + (", ..." if len(missing) > SHOWN else "")
-        raise Refused(f"You may not {doing}: it needs rights you do not hold ({shown}).")
+    require_holds_permissions(actor, team, role_permission_codenames(role), doing)
 
 
 def require_holds_permissions(
     actor: User | None, team: Team, codenames: frozenset[str], doing: str
 ) -> None:
+    """403 unless `actor` holds every permission in `codenames` in `team`."""
     missing = sorted(codenames - actor_team_permissions(actor, team))
     if missing:
         shown = ", ".join(missing[:SHOWN]) + (", ..." if len(missing) > SHOWN else "")

@@ -235,7 +235,15 @@ def invitation_revoke(*, actor: User | None, team: Team, invitation: Invitation)
     revoking a dead one again changes nothing. Side effects: `revoked_at`; an activity
     entry on the team."""
     require_team_permission(actor, team, INVITE_MEMBERS, "revoke invitations")
-    invitation = Invitation.objects.select_for_update().select_related("role").get(pk=invitation.pk)
+    locked = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("role")
+        .filter(pk=invitation.pk)
+        .first()
+    )
+    if locked is None:
+        raise Http404
+    invitation = locked
     require_holds_team_role(actor, team, invitation.role, "revoke this invitation")
     if invitation.accepted_at is not None:
         raise Conflict(ALREADY_ACCEPTED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 
 from apps.operations.activity import record_rights_change
 from apps.teams.models import OWNER, Membership, Team, TeamRole
@@ -26,8 +27,14 @@ PERSONAL_OWNER = "The owner of a personal team stays its owner."
 
 
 def _locked(team: Team, membership: Membership) -> Membership:
-    Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").get()
-    return Membership.objects.select_related("user", "role").get(pk=membership.pk)
+    """Lock the team's row, then read the membership afresh: 404 if either went away
+    while the request was on its way (a concurrent removal or deletion)."""
+    if not Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").exists():
+        raise Http404
+    fresh = Membership.objects.select_related("user", "role").filter(pk=membership.pk).first()
+    if fresh is None:
+        raise Http404
+    return fresh
 
 
 def _require_keeps_owner(team: Team, membership: Membership) -> None:
