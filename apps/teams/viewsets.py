@@ -69,6 +69,14 @@ class TeamScopedViewSet(LaunchGenericViewSet):
     # Membership is a right: never read it from a replica that may lag behind a removal.
     replica_actions: frozenset[str] = frozenset()
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH"):
+            # A body that does not parse (too deep, NUL, bad JSON) is the request's fault
+            # whatever it targets: say so first, as the other apps' routes do, rather
+            # than after looking the team and its rows up.
+            request.data  # noqa: B018
+
     def actor(self) -> User:
         return cast(User, self.request.user)
 
