@@ -85,9 +85,11 @@ def user_create(
 
     A superuser is also staff unless told otherwise, so it can open the admin. Only a
     superuser `actor` (or the system, None) creates staff or superusers (else 403).
-    Side effects: gives the user the default role (`DEFAULT_ROLE`)."""
+    Side effects: gives the user the default role (`DEFAULT_ROLE`) and its personal
+    team (apps.teams)."""
     from apps.rbac.rights import require_superuser
     from apps.rbac.services import role_assign_default
+    from apps.teams.services import team_ensure_personal
 
     user = User(
         email=normalize_email(email),
@@ -108,6 +110,7 @@ def user_create(
         user.set_password(password)
     _save_unique(user)
     role_assign_default(user=user)
+    team_ensure_personal(user=user)
     return user
 
 
@@ -238,8 +241,12 @@ def user_change_password(*, user: User, current_password: str, new_password: str
 @transaction.atomic
 def user_delete(*, user: User) -> None:
     """Delete the user. Side effects: its refresh tokens are blacklisted first (the
-    outstanding rows outlive the user with a null owner, and stay refused)."""
+    outstanding rows outlive the user with a null owner, and stay refused); its teams
+    are handed on or deleted (`apps.teams.services.team_release_user`)."""
+    from apps.teams.services import team_release_user
+
     user_revoke_tokens(user=user)
+    team_release_user(user=user)
     user.delete()
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.items",
     "apps.projects",
     "apps.chat",
+    "apps.teams",
     # Last: its admin extends the admins above and its AppConfig registers their models
     # with the activity log.
     "apps.operations",
@@ -187,6 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 # Seconds a link confirming a new email address stays valid.
 EMAIL_CHANGE_TIMEOUT = env.int("EMAIL_CHANGE_TIMEOUT", default=24 * 60 * 60)
+# How long a team invitation's link works.
+TEAM_INVITATION_DAYS = env.int("TEAM_INVITATION_DAYS", default=7)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -260,6 +263,8 @@ REST_FRAMEWORK = {
         "login_address": env.str("THROTTLE_LOGIN_ADDRESS_RATE", default="30/min"),
         "signup": env.str("THROTTLE_SIGNUP_RATE", default="10/hour"),
         "recovery": env.str("THROTTLE_RECOVERY_RATE", default="5/hour"),
+        # Invitation links (preview, accept): per user, or per address when anonymous.
+        "invitation": env.str("THROTTLE_INVITATION_RATE", default="30/min"),
         # Per user: the requests that cost the most (a search, a model answer, a file).
         "search": env.str("THROTTLE_SEARCH_RATE", default="60/min"),
         "chat": env.str("THROTTLE_CHAT_RATE", default="20/min"),
@@ -537,6 +542,7 @@ CELERY_TASK_ROUTES = {
     # Answers: what a user is waiting for right now.
     "apps.chat.tasks.*": {"queue": "answers"},
     "apps.users.tasks.*": {"queue": "answers"},
+    "apps.teams.tasks.*": {"queue": "answers"},
     # Maintenance: beat's periodic tasks.
     "apps.operations.tasks.*": {"queue": "maintenance"},
     "apps.projects.tasks.documents_requeue_stuck": {"queue": "maintenance"},

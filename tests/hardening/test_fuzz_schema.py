@@ -34,6 +34,7 @@ from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 
 from apps.chat import services as chat
+from apps.teams.services import team_create
 from apps.users.models import User
 from tests.conftest import bearer
 from tests.factories import create_item, create_tag, make_member, roles
@@ -100,6 +101,7 @@ def make_identity(user: User) -> Identity:
     document = ingest(project=project)
     conversation = chat.conversation_create(user=user, title="Tides", project_id=project.pk)
     own_role = user.groups.get()
+    team = team_create(actor=user, name="Tide watchers")
     return Identity(
         user=user,
         headers={"Authorization": bearer(user)},
@@ -111,6 +113,11 @@ def make_identity(user: User) -> Identity:
             "/api/v1/documents/": {"document_id": str(document.pk)},
             "/api/v1/chat/conversations/": {"conversation_id": str(conversation.pk)},
             "/api/v1/users/": {"user_id": str(user.pk)},
+            "/api/v1/teams/": {
+                "team_id": str(team.pk),
+                "user_id": str(user.pk),
+                "role_id": str(team.roles.get(key="viewer").pk),
+            },
             "/api/v1/password-recovery": {"email": user.email},
         },
     )

@@ -1,0 +1,85 @@
+"""Reads of teams, scoped to the asking user: a team it does not belong to is absent
+(404), never forbidden, so ids reveal nothing. Superusers see every team."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import BooleanField, Count, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from apps.teams.models import Invitation, Membership, Team, TeamRole
+from apps.users.models import User
+
+
+def _with_caller(teams: QuerySet[Team], user: User) -> QuerySet[Team]:
+    """Annotate the member count and the caller's own membership: its role (id, name,
+    key; None where it is not a member) and whether this is its default team."""
+    mine = Membership.objects.filter(team=OuterRef("pk"), user_id=user.pk)
+    members = (
+        Membership.objects.filter(team=OuterRef("pk"))
+        .order_by()
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return teams.select_related("owner").annotate(
+        member_count=Coalesce(Subquery(members), 0),
+        my_role_id=Subquery(mine.values("role_id")[:1]),
+        my_role_name=Subquery(mine.values("role__name")[:1]),
+        my_role_key=Subquery(mine.values("role__key")[:1]),
+        is_default=Coalesce(
+            Subquery(mine.values("is_default")[:1]), Value(False), output_field=BooleanField()
+        ),
+    )
+
+
+def team_list(*, user: User) -> QuerySet[Team]:
+    """The teams `user` belongs to (for everyone, superusers included: a list of every
+    team belongs in the admin)."""
+    mine = Membership.objects.filter(team=OuterRef("pk"), user_id=user.pk)
+    return _with_caller(Team.objects.filter(Exists(mine)), user).order_by(
+        "-is_personal", "name", "id"
+    )
+
+
+def team_get(*, user: User, team_id: Any) -> Team:
+    """The team with `team_id` if `user` may see it (a member, or a superuser), else 404."""
+    try:
+        pk = uuid.UUID(str(team_id))
+    except ValueError:
+        raise Http404 from None
+    teams = Team.objects.filter(pk=pk)
+    if not user.is_superuser:
+        teams = teams.filter(Exists(Membership.objects.filter(team=OuterRef("pk"), user=user)))
+    team = _with_caller(teams, user).first()
+    if team is None:
+        raise Http404
+    return team
+
+
+def member_list(*, team: Team) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(team=team)
+        .select_related("user", "role")
+        .order_by("joined_at", "id")
+    )
+
+
+def role_list(*, team: Team) -> QuerySet[TeamRole]:
+    return (
+        TeamRole.objects.filter(team=team)
+        .prefetch_related("permissions__content_type")
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("name", "id")
+    )
+
+
+def invitation_list(*, team: Team) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(team=team)
+        .select_related("role", "invited_by")
+        .order_by("-created_at", "id")
+    )

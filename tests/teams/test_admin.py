@@ -1,0 +1,79 @@
+"""Team pages in the admin: counts, members/roles/invitations inline, writes through the
+services."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+from apps.teams.models import Invitation, Membership, Team, TeamRole
+from tests.teams.conftest import invite
+
+pytestmark = pytest.mark.django_db
+
+
+def test_changelist_counts_members_roles_and_pending_invitations(admin_client, team, join, account):
+    join(team, account(), "member")
+    invite(team, "pending@example.com")
+    response = admin_client.get("/admin/teams/team/?q=Acme")
+    assert response.status_code == 200
+    row = next(t for t in response.context["cl"].result_list if t.pk == team.pk)
+    assert (row.member_count, row.role_count, row.pending_count) == (2, 4, 1)
+
+
+def test_change_page_shows_members_roles_and_invitations(admin_client, owner, team):
+    invite(team, "pending@example.com")
+    page = admin_client.get(f"/admin/teams/team/{team.pk}/change/").content.decode()
+    assert owner.email in page
+    assert "teams.manage_members" in page  # the admin role's permissions, inline
+    assert "pending@example.com" in page
+
+
+def test_adding_a_team_makes_the_staff_user_its_owner(admin_client):
+    response = admin_client.post(
+        "/admin/teams/team/add/", {"name": "Staff team", "slug": "staff-team"}
+    )
+    assert response.status_code == 302
+    team = Team.objects.get(slug="staff-team")
+    membership = Membership.objects.get(team=team)
+    assert membership.role.key == "owner"
+    assert membership.user.is_superuser
+    assert TeamRole.objects.filter(team=team).count() == 4
+
+
+def test_personal_teams_cannot_be_deleted_from_the_admin(admin_client, owner):
+    personal = Team.objects.get(owner=owner, is_personal=True)
+    assert admin_client.get(f"/admin/teams/team/{personal.pk}/delete/").status_code == 403
+
+
+def test_deleting_a_team_goes_through_the_service(admin_client, team):
+    response = admin_client.post(f"/admin/teams/team/{team.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Team.objects.filter(pk=team.pk).exists()
+
+
+def test_revoke_action(admin_client, team):
+    invite(team, "pending@example.com")
+    invitation = Invitation.objects.get(team=team)
+    response = admin_client.post(
+        "/admin/teams/invitation/",
+        {"action": "revoke", ACTION_CHECKBOX_NAME: [str(invitation.pk)]},
+    )
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+def test_renaming_in_the_admin_goes_through_the_service(admin_client, team):
+    url = f"/admin/teams/team/{team.pk}/change/"
+    page = admin_client.get(url)
+    data = {"name": "Acme Renamed", "slug": team.slug, "plan": "pro"}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({f"{management.prefix}-{k}": v for k, v in management.initial.items()})
+        for form in inline.formset.forms:
+            data.update({f"{form.prefix}-{k}": v for k, v in form.initial.items() if k == "id"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    team.refresh_from_db()
+    assert (team.name, team.plan) == ("Acme Renamed", "pro")

@@ -1,0 +1,69 @@
+"""The data migration that gives every existing user its personal team."""
+
+from __future__ import annotations
+
+import importlib
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from apps.teams.models import Membership, Team, TeamRole
+
+pytestmark = pytest.mark.django_db
+
+migration = importlib.import_module("apps.teams.migrations.0002_personal_teams")
+
+
+def run() -> None:
+    migration.create_personal_teams(apps, SimpleNamespace(connection=connection))
+
+
+def test_existing_users_get_a_personal_team_once(make_user, account):
+    old = [make_user(full_name="Old Timer"), make_user()]  # made before teams existed
+    signed_up = account()  # already has one
+    run()
+    for user in old:
+        team = Team.objects.get(owner=user, is_personal=True)
+        membership = Membership.objects.get(team=team)
+        assert membership.user_id == user.pk
+        assert membership.role.key == "owner"
+        assert membership.is_default
+        keys = sorted(TeamRole.objects.filter(team=team).values_list("key", flat=True))
+        assert keys == ["admin", "member", "owner", "viewer"]
+    assert Team.objects.get(owner=old[0]).name == "Old Timer's team"
+    assert Team.objects.filter(owner=signed_up).count() == 1
+    run()  # idempotent
+    assert Team.objects.filter(owner__in=old).count() == 2
+
+
+def test_the_migration_and_signup_make_the_same_roles(make_user, account):
+    user = make_user()
+    run()
+    migrated = Team.objects.get(owner=user)
+    signed = Team.objects.get(owner=account())
+    shape = ("key", "name", "description")
+    assert sorted(TeamRole.objects.filter(team=migrated).values_list(*shape)) == sorted(
+        TeamRole.objects.filter(team=signed).values_list(*shape)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_real_migration_runs_on_historical_models():
+    from django.core.management import call_command
+
+    from apps.users.models import User
+
+    call_command("migrate", "teams", "0001", verbosity=0)
+    try:
+        users = [User.objects.create_user(email=f"before{i}@example.com") for i in range(3)]
+        call_command("migrate", "teams", "0002", verbosity=0)
+    finally:
+        call_command("migrate", "teams", verbosity=0)
+    for user in users:
+        membership = Membership.objects.select_related("team", "role").get(user=user)
+        assert membership.team.is_personal
+        assert membership.role.key == "owner"
+        assert membership.is_default
+    assert len({m.team.slug for m in Membership.objects.select_related("team")}) == 3
