@@ -15,6 +15,21 @@ from apps.apikeys.models import ApiKey
 from apps.apikeys.services import apikey_revoke
 from apps.users.models import User
 
+# Everything a key shows, all read-only; never its secret or the hash of it.
+FIELDS = (
+    "name",
+    "prefix",
+    "user",
+    "scopes",
+    "status",
+    "expires_at",
+    "revoked_at",
+    "created_at",
+    "last_used_at",
+    "last_used_ip",
+    "seen_addresses",
+)
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
@@ -22,20 +37,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = ["created_at", "revoked_at", "expires_at"]
     search_fields = ["name", "prefix", "user__email"]
     list_select_related = ["user"]
-    fields = [
-        "name",
-        "prefix",
-        "user",
-        "scopes",
-        "status",
-        "expires_at",
-        "revoked_at",
-        "created_at",
-        "last_used_at",
-        "last_used_ip",
-        "seen_addresses",
-    ]
-    readonly_fields = fields
+    fields = FIELDS
+    readonly_fields = FIELDS
     actions = ["revoke"]
 
     @admin.display(description="status")

@@ -86,3 +86,15 @@ def test_the_key_never_reaches_logs_or_the_activity_log(client_for, key_client, 
         )
         for needle in (raw, secret, key.secret_hash):
             assert needle not in stored
+
+
+def test_the_access_log_names_the_keys_prefix_only(
+    key_client, client_for, member, make_key, caplog
+):
+    key, raw = make_key(member)
+    caplog.set_level(logging.INFO, logger="launch.request")
+    key_client(raw).get("/api/v1/users/me")
+    client_for(member).get("/api/v1/users/me")
+    lines = [r for r in caplog.records if r.name == "launch.request"]
+    assert [getattr(r, "api_key", None) for r in lines] == [key.prefix, None]
+    assert [getattr(r, "user_id", None) for r in lines] == [str(member.pk)] * 2
