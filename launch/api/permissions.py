@@ -108,7 +108,7 @@ class ModelPermission(BasePermission):
             return False  # DRF answers 401, since the request carried no credentials
         action = required_action(request, view)
         if not action:
-            return bool(user.is_superuser) and not is_api_key_request(request)
+            return acts_as_superuser(request)
         opts = permission_model(view)._meta
         return request_has_perm(request, f"{opts.app_label}.{action}_{opts.model_name}")
 

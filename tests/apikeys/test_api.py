@@ -112,3 +112,21 @@ def test_a_key_cannot_list_create_or_revoke_keys(key_client, member, make_key):
     assert ApiKey.objects.count() == 1
     key.refresh_from_db()
     assert key.revoked_at is None
+
+
+def test_a_user_without_a_role_may_make_only_a_scopeless_key(client_for, roleless):
+    client = client_for(roleless)
+    assert client.post(URL, {"name": "x", "scopes": ["items.view_item"]}).status_code == 403
+    assert client.post(URL, {"name": "whoami", "scopes": []}).status_code == 201
+
+
+def test_a_superuser_manages_only_its_own_keys_through_the_api(
+    client_for, superuser, member, make_key
+):
+    theirs, _ = make_key(member)
+    client = client_for(superuser)
+    assert client.get(URL).json() == {"data": [], "count": 0}
+    assert client.delete(f"{URL}/{theirs.pk}").status_code == 404
+    # Any permission of the catalog is a superuser's to give its own key.
+    created = client.post(URL, {"name": "ops", "scopes": ["auth.view_group", "users.view_user"]})
+    assert created.status_code == 201
