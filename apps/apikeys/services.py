@@ -157,19 +157,21 @@ def apikey_record_use(*, key: ApiKey, address: str | None, now: datetime | None 
         # A concurrent first use from another new address may overwrite this list (each
         # compares with what it read); the loser is logged again on its next use. Rare
         # and harmless, so no lock on a path every request takes.
-        written = rows.exclude(seen_addresses__contains=[ip]).update(
-            seen_addresses=seen, last_used_at=now, last_used_ip=ip
-        )
-        key.seen_addresses, key.last_used_at, key.last_used_ip = seen, now, ip
-        if written:
-            _record(
-                key,
-                actor=key.user,
-                action=LogEntry.Action.ACCESS,
-                event="new_address",
-                changes={"address": [None, ip]},
-                remote_addr=ip,
+        # Both or neither: an address marked seen is always in the activity log.
+        with transaction.atomic():
+            written = rows.exclude(seen_addresses__contains=[ip]).update(
+                seen_addresses=seen, last_used_at=now, last_used_ip=ip
             )
+            if written:
+                _record(
+                    key,
+                    actor=key.user,
+                    action=LogEntry.Action.ACCESS,
+                    event="new_address",
+                    changes={"address": [None, ip]},
+                    remote_addr=ip,
+                )
+        key.seen_addresses, key.last_used_at, key.last_used_ip = seen, now, ip
         return
     stale_before = now - timedelta(seconds=settings.API_KEY_LAST_USED_INTERVAL_SECONDS)
     if key.last_used_at is not None and key.last_used_at >= stale_before:
