@@ -103,7 +103,10 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
         about = (
             "A personal API key (`lk_` + 8 + `_` + 40 characters) from POST /api/v1/api-keys, "
-            "limited to its scopes and to what its creator holds at the time of the request."
+            "limited to its scopes and to what its creator holds at the time of the request. "
+            "Refused (403) by /api-keys, PATCH and DELETE /users/me, PATCH "
+            "/users/me/password, writes to /roles, PUT /{resource}/{id}/shares, and the "
+            "endpoints reserved to superusers or staff."
         )
         return [
             {"type": "http", "scheme": "bearer", "bearerFormat": "lk_...", "description": about},
