@@ -24,6 +24,7 @@ def _events(key: ApiKey) -> list[str]:
     return [entry.additional_data["event"] for entry in _entries(key)]
 
 
+@pytest.mark.promise(6)
 def test_create_new_addresses_and_revoke_are_logged_with_actor_and_address(
     client_for, key_client, member
 ):

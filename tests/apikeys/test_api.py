@@ -49,6 +49,7 @@ def test_list_shows_only_your_own_keys(client_for, member, stranger, make_key):
     assert [row["id"] for row in data["data"]] == [str(mine.pk)]
 
 
+@pytest.mark.promise(6)
 def test_scope_you_do_not_hold_is_403(client_for, make_member):
     viewer = make_member(role="viewer")
     response = client_for(viewer).post(URL, {"name": "x", "scopes": ["items.add_item"]})
@@ -101,6 +102,7 @@ def test_anonymous_gets_401(api):
     assert api.post(URL, {"name": "x", "scopes": []}).status_code == 401
 
 
+@pytest.mark.promise(6)
 def test_a_key_cannot_list_create_or_revoke_keys(key_client, member, make_key):
     key, raw = make_key(member, scopes=["items.view_item"])
     client = key_client(raw)

@@ -66,6 +66,7 @@ def test_both_headers_at_once_are_refused(api, member, make_key):
     assert "not both" in response.json()["detail"]
 
 
+@pytest.mark.promise(3)
 def test_a_revoked_key_fails_at_once(key_client, client_for, member, make_key):
     key, raw = make_key(member)
     program = key_client(raw)
@@ -74,6 +75,7 @@ def test_a_revoked_key_fails_at_once(key_client, client_for, member, make_key):
     _assert_401(program.get(ME), "API key has been revoked.")
 
 
+@pytest.mark.promise(3)
 def test_an_expired_key_fails(key_client, member, make_key):
     key, raw = make_key(member, expires_at=timezone.now() + timedelta(days=1))
     program = key_client(raw)
@@ -83,6 +85,7 @@ def test_an_expired_key_fails(key_client, member, make_key):
     _assert_401(program.get(ME), "API key has expired.")
 
 
+@pytest.mark.promise(3)
 def test_a_key_of_a_deactivated_user_fails(key_client, member, make_key):
     _, raw = make_key(member)
     member.is_active = False

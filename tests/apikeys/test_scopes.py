@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 ITEMS = "/api/v1/items/"
 
 
+@pytest.mark.promise(6)
 def test_a_key_does_only_what_its_scopes_name(key_client, member, make_key):
     item = create_item(owner=member)
     _, raw = make_key(member, scopes=["items.view_item"])
@@ -28,6 +29,7 @@ def test_a_key_does_only_what_its_scopes_name(key_client, member, make_key):
     assert program.delete(f"{ITEMS}{item.pk}").status_code == 403
 
 
+@pytest.mark.promise(2)
 def test_a_key_still_sees_only_rows_its_user_may_see(key_client, member, stranger, make_key):
     theirs = create_item(owner=stranger)
     _, raw = make_key(member, scopes=["items.view_item"])
@@ -36,6 +38,7 @@ def test_a_key_still_sees_only_rows_its_user_may_see(key_client, member, strange
     assert program.get(f"{ITEMS}{theirs.pk}").status_code == 404
 
 
+@pytest.mark.promise(6)
 def test_a_key_loses_a_right_when_its_creator_loses_its_role(key_client, member, make_key):
     _, raw = make_key(member, scopes=["items.view_item", "items.add_item"])
     program = key_client(raw)
@@ -45,6 +48,7 @@ def test_a_key_loses_a_right_when_its_creator_loses_its_role(key_client, member,
     assert program.get(ITEMS).status_code == 403
 
 
+@pytest.mark.promise(6)
 def test_a_key_loses_a_right_when_its_creators_role_loses_it(
     key_client, make_member, make_key, roles
 ):
@@ -70,6 +74,7 @@ def test_my_permissions_through_a_key_are_its_scopes_the_user_holds(key_client, 
     assert program.get("/api/v1/users/me/permissions").json()["permissions"] == []
 
 
+@pytest.mark.promise(6)
 def test_a_superusers_key_is_only_its_scopes(key_client, superuser, make_key, member):
     _, raw = make_key(superuser, scopes=["items.view_item"])
     program = key_client(raw)
@@ -82,6 +87,7 @@ def test_a_superusers_key_is_only_its_scopes(key_client, superuser, make_key, me
     assert program.get(f"/api/v1/users/{member.pk}").status_code == 403
 
 
+@pytest.mark.promise(6)
 def test_a_key_cannot_change_password_email_or_account(key_client, member, make_key):
     _, raw = make_key(member, scopes=["items.view_item"])
     program = key_client(raw)
@@ -97,6 +103,7 @@ def test_a_key_cannot_change_password_email_or_account(key_client, member, make_
     assert member.is_active
 
 
+@pytest.mark.promise(6)
 def test_a_key_cannot_change_rights_even_with_the_scope(
     key_client, superuser, make_member, make_key
 ):
@@ -126,6 +133,7 @@ def test_a_key_cannot_change_rights_even_with_the_scope(
     assert not Group.objects.filter(name="new").exists()
 
 
+@pytest.mark.promise(6)
 def test_sharing_grants_on_rows_do_not_widen_a_keys_scopes(key_client, member, stranger, make_key):
     theirs = create_item(owner=stranger)
     share_with_user(theirs, member, ["view", "change"])
