@@ -11,6 +11,7 @@ from launch.api.views import api_not_found
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.users.urls")),
     path("", include("apps.rbac.urls")),
+    path("", include("apps.apikeys.urls")),
     path("", include("apps.tags.urls")),
     path("", include("apps.items.urls")),
     path("", include("apps.projects.urls")),

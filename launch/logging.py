@@ -3,8 +3,9 @@
 Every line carries the request id (from `RequestIdMiddleware`) and, once the request has
 authenticated, the user id, so one request can be followed across log lines and matched
 with its activity entries (whose `cid` is the same id). The access line adds method, path,
-status and duration. `LOG_FORMAT=json` (the default when DEBUG is off) selects the JSON
-formatter; `plain` keeps human-readable lines for a terminal.
+status and duration, and the prefix of the API key a program used (`api_key`).
+`LOG_FORMAT=json` (the default when DEBUG is off) selects the JSON formatter; `plain`
+keeps human-readable lines for a terminal.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ def _resolved_user_id(request: HttpRequest | None) -> str | None:
     if wrapped is None or wrapped is empty or not getattr(wrapped, "is_authenticated", False):
         return None
     return str(wrapped.pk)
+
+
+def _api_key_prefix(request: HttpRequest) -> str | None:
+    """The visible prefix of the API key the request authenticated with (never the key),
+    so a program's requests can be told apart from its user's own."""
+    auth = request.__dict__.get("auth")  # set by DRF once authenticated
+    if not getattr(auth, "limits_scopes", False):
+        return None
+    return str(auth.prefix)  # type: ignore[union-attr]
 
 
 class JsonFormatter(logging.Formatter):
@@ -94,6 +104,7 @@ class RequestLogMiddleware:
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": _resolved_user_id(request),
+                    "api_key": _api_key_prefix(request),
                 },
             )
             return response

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from apps.chat.models import AnswerTrace
 from apps.chat.services.traces import trace_for
 from apps.users.models import User
+from launch.api.permissions import PersonOnly
 
 
 class AnswerTraceSerializer(serializers.ModelSerializer[AnswerTrace]):
@@ -33,9 +34,10 @@ class AnswerTraceSerializer(serializers.ModelSerializer[AnswerTrace]):
 
 class MessageTraceView(APIView):
     """Staff only (403 otherwise); staff who are not superusers see the traces of the
-    conversations their grants let them see (404 for the others)."""
+    conversations their grants let them see (404 for the others). Not with an API key:
+    staff status opens staff tools to the person, not to a program (403)."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAdminUser, PersonOnly]
 
     @extend_schema(
         operation_id="chat-get_message_trace",

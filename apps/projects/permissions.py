@@ -13,7 +13,7 @@ from django.http import Http404
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from launch.api.permissions import required_action
+from launch.api.permissions import acts_as_superuser, request_has_perm, required_action
 from launch.permissions import object_actions_of
 
 # What a document action needs on the project: reading is `view`, any write is `change`.
@@ -34,10 +34,10 @@ class DocumentPermission(BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        if user.is_superuser:
-            return True
         action = project_action(request, view)
-        return bool(action) and user.has_perm(f"projects.{action}_project")
+        if not action:
+            return acts_as_superuser(request)
+        return request_has_perm(request, f"projects.{action}_project")
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         held = object_actions_of(request.user, obj.project)

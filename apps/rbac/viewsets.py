@@ -25,7 +25,7 @@ from apps.rbac.serializers import (
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.api.filters import StableOrderingFilter
-from launch.api.permissions import ModelPermission
+from launch.api.permissions import ModelPermission, PersonOnlyToChange, credential_scopes
 from launch.api.viewsets import LaunchGenericViewSet, LaunchModelViewSet
 
 
@@ -54,11 +54,12 @@ class PermissionViewSet(mixins.ListModelMixin, LaunchGenericViewSet):
 class RoleViewSet(LaunchModelViewSet):
     """Roles (auth groups). Gated by `auth.{view,add,change,delete}_group`; roles carry
     no object grants of their own, so only the model layer applies here, and the services
-    refuse (403) a change of a role holding rights the caller lacks."""
+    refuse (403) a change of a role holding rights the caller lacks. API keys may read
+    roles (with the scope) but never change them: 403."""
 
     queryset = role_list()
     serializer_class = RoleSerializer
-    permission_classes = [ModelPermission]
+    permission_classes = [PersonOnlyToChange, ModelPermission]
     filter_backends = [SearchFilter, StableOrderingFilter]
     search_fields = ["name"]
     ordering_fields = ["name"]
@@ -126,7 +127,8 @@ class RoleViewSet(LaunchModelViewSet):
 
 
 class MyPermissionsView(APIView):
-    """What the current user may do at the model layer, so a front end can hide the rest."""
+    """What the current user may do at the model layer, so a front end can hide the rest;
+    with an API key, what the key may do (its scopes the user still holds)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -135,8 +137,12 @@ class MyPermissionsView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = request.user
+        permissions = user_permission_codenames(user)  # type: ignore[arg-type]
+        scopes = credential_scopes(request)
+        if scopes is not None:
+            permissions = [codename for codename in permissions if codename in scopes]
         data = {
             "roles": services.user_role_names(user),  # type: ignore[arg-type]
-            "permissions": user_permission_codenames(user),  # type: ignore[arg-type]
+            "permissions": permissions,
         }
         return Response(MyPermissionsSerializer(data).data)

@@ -42,6 +42,7 @@ from apps.teams.serializers import (
 from apps.teams.services.access import require_team_permission
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
+from launch.api.permissions import PersonOnly, PersonOnlyToChange
 from launch.api.throttles import UserScopedThrottle
 from launch.api.viewsets import LaunchGenericViewSet
 
@@ -64,7 +65,9 @@ def _uuid(value: str) -> uuid.UUID:
 
 
 class TeamScopedViewSet(LaunchGenericViewSet):
-    permission_classes = [IsAuthenticated]
+    # Team writes change who holds which rights: a person's act, never an API key's
+    # (keys may read the teams their user is in).
+    permission_classes = [IsAuthenticated, PersonOnlyToChange]
     filter_backends: list[Any] = []
     # Membership is a right: never read it from a replica that may lag behind a removal.
     replica_actions: frozenset[str] = frozenset()
@@ -370,7 +373,7 @@ class InvitationTokenViewSet(LaunchGenericViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action == "retrieve":
             return [AllowAny()]
-        return [IsAuthenticated()]
+        return [IsAuthenticated(), PersonOnly()]
 
     def retrieve(self, request: Request, token: str, *args: Any, **kwargs: Any) -> Response:
         invitation = services.invitation_preview(token=token)

@@ -8,14 +8,21 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from launch.api.permissions import acts_as_superuser, is_api_key_request
+
 NOT_ENOUGH_PRIVILEGES = "The user doesn't have enough privileges"
 
 
 class IsSuperuser(BasePermission):
+    """A superuser signed in as a person: an API key never carries superuser status."""
+
     message = NOT_ENOUGH_PRIVILEGES
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_superuser)
+        if is_api_key_request(request):
+            self.message = "API keys may not use endpoints reserved to superusers."
+            return False
+        return acts_as_superuser(request)
 
 
 class IsSuperuserOrSelf(BasePermission):
@@ -29,6 +36,6 @@ class IsSuperuserOrSelf(BasePermission):
         if not (user and user.is_authenticated):
             return False
         return bool(
-            user.is_superuser
+            acts_as_superuser(request)
             or str(view.kwargs.get(view.lookup_url_kwarg, "")).lower() == str(user.pk)
         )

@@ -28,6 +28,7 @@ from apps.users.serializers import (
     UserUpdateSerializer,
 )
 from apps.users.throttles import RecoveryThrottle, SignupThrottle
+from launch.api.permissions import PersonOnly
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
 
 USER_DELETED = {"message": "User deleted successfully"}
@@ -64,7 +65,11 @@ class UserViewSet(
         if self.action in ("signup", "confirm_email"):
             return [AllowAny()]
         # No action: a method this route does not map, which answers 405 to anyone signed in.
-        if self.action in (None, "me", "update_me", "delete_me", "update_password_me"):
+        if self.action in ("update_me", "delete_me", "update_password_me"):
+            # An API key may read its user (`me`), never change its email, its password
+            # or delete it: 403 (apps/apikeys).
+            return [IsAuthenticated(), PersonOnly()]
+        if self.action in (None, "me"):
             return [IsAuthenticated()]
         if self.action == "retrieve":
             return [IsSuperuserOrSelf()]

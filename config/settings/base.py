@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "launch.vector_store",
     "apps.users",
     "apps.rbac",
+    "apps.apikeys",
     "apps.tags",
     "apps.items",
     "apps.projects",
@@ -241,7 +242,12 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
 # Deeper JSON bodies are a 400 (launch/api/parsers.py); Launch's own nest 3 levels at most.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["launch.api.authentication.JWTAuthentication"],
+    # An API key first: it takes only `X-API-Key` and bearer values starting `lk_`, and
+    # leaves every other request (JWT header, cookies) to the JWT class.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.apikeys.authentication.ApiKeyAuthentication",
+        "launch.api.authentication.JWTAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["launch.api.renderers.ORJSONRenderer"],
     # DRF's parsers, plus a nesting limit and a refusal of NUL and unpaired surrogates.
@@ -299,6 +305,14 @@ REFRESH_TOKEN_REUSE_SECONDS = env.int("REFRESH_TOKEN_REUSE_SECONDS", default=30)
 # Secure cookies need HTTPS; under DEBUG (http://localhost) they would never be sent.
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG)
 AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Lax")
+# API keys (apps/apikeys). The key of their HMAC: empty derives one from SECRET_KEY,
+# so changing either invalidates every key.
+API_KEY_HASH_KEY = env.str("API_KEY_HASH_KEY", default="")
+# A key's `last_used_at` is written at most this often (seconds), not on every request.
+API_KEY_LAST_USED_INTERVAL_SECONDS = env.int("API_KEY_LAST_USED_INTERVAL_SECONDS", default=300)
+# Recent client addresses remembered per key; a use from another one is logged.
+API_KEY_SEEN_ADDRESSES = env.int("API_KEY_SEEN_ADDRESSES", default=20)
+API_KEY_MAX_PER_USER = env.int("API_KEY_MAX_PER_USER", default=50)
 USERS_OPEN_REGISTRATION = env.bool("USERS_OPEN_REGISTRATION", default=True)
 DEFAULT_ROLE = env.str("DEFAULT_ROLE", default="member")
 # The permission catalog roles draw from: an app label, or `app_label.model` for one model
@@ -316,7 +330,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Two fields named `status`: each enum keeps a stable name (documents' as before).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "apps.projects.models.Document.Status",
+        "ApiKeyStatusEnum": "apps.apikeys.models.STATUSES",
+    },
     "PREPROCESSING_HOOKS": ["launch.api.schema.local_only_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

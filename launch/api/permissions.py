@@ -8,6 +8,14 @@
 
 Superusers pass both. Staff status grants nothing here: it only opens the admin.
 A custom action names its permission with `@action(..., permission_action="share")`.
+
+A request made with an API key (`request.auth` is an `apps.apikeys` ApiKey) holds a model
+permission only if the key's scopes name it AND its creator holds it now (`has_perm`):
+`request_has_perm` is the one check, and the scope test is a set lookup on the key row
+authentication already read, layered over whatever `has_perm` does (caches included).
+Superuser status does not travel with a key beyond its scopes: `acts_as_superuser` is
+false for key requests, so endpoints open only to superusers refuse them (403), as do
+those that `PersonOnly` guards (key management, password, email, rights).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from typing import Any
 
 from django.db.models import Model
 from django.http import Http404
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from launch.permissions import object_actions_of
@@ -37,6 +45,56 @@ def required_action(request: Request, view: Any) -> str:
     return getattr(view, "permission_action", None) or METHOD_ACTIONS.get(request.method or "", "")
 
 
+def credential_scopes(request: Request) -> frozenset[str] | None:
+    """The scopes the request's credential is limited to: None for a person's session
+    (JWT or cookie), which is limited by nothing but the user's own rights."""
+    auth = getattr(request, "auth", None)
+    if not getattr(auth, "limits_scopes", False):
+        return None
+    return frozenset(auth.scopes)  # type: ignore[union-attr]
+
+
+def is_api_key_request(request: Request) -> bool:
+    return credential_scopes(request) is not None
+
+
+def request_has_perm(request: Request, perm: str) -> bool:
+    """Whether the request may use model permission `perm` (`app_label.codename`): the
+    user holds it (superusers hold all) and, for an API key, the key's scopes name it."""
+    user = request.user
+    if not user or not user.is_authenticated:
+        return False
+    scopes = credential_scopes(request)
+    if scopes is not None and perm not in scopes:
+        return False
+    return bool(user.is_superuser or user.has_perm(perm))
+
+
+def acts_as_superuser(request: Request) -> bool:
+    """A superuser signed in as a person; a superuser's API key is only its scopes."""
+    user = request.user
+    return bool(user and user.is_authenticated and user.is_superuser) and not (
+        is_api_key_request(request)
+    )
+
+
+class PersonOnly(BasePermission):
+    """Refuses (403) requests made with an API key: keys authenticate programs, and
+    programs do not manage keys, passwords, email addresses or rights."""
+
+    message = "API keys may not do this; sign in as the user instead."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return not is_api_key_request(request)
+
+
+class PersonOnlyToChange(PersonOnly):
+    """Reads stay open to keys (within their scopes); changes are refused."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.method in SAFE_METHODS or super().has_permission(request, view)
+
+
 def permission_model(view: Any) -> type[Model]:
     return getattr(view, "permission_model", None) or view.get_queryset().model
 
@@ -48,13 +106,11 @@ class ModelPermission(BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False  # DRF answers 401, since the request carried no credentials
-        if user.is_superuser:
-            return True
         action = required_action(request, view)
         if not action:
-            return False
+            return acts_as_superuser(request)
         opts = permission_model(view)._meta
-        return bool(user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"))
+        return request_has_perm(request, f"{opts.app_label}.{action}_{opts.model_name}")
 
 
 class ObjectPermission(ModelPermission):

@@ -2,7 +2,8 @@
 
 Mix `ShareableMixin` into a `LaunchModelViewSet` whose model has direct grant tables and
 an `owner_field`. Both methods need object `share` (the creator holds it) and the role
-permission `<app>.share_<model>`; superusers pass. A PUT is decided and written by
+permission `<app>.share_<model>`; superusers pass. API keys may read shares (with the
+scope), never set them (403). A PUT is decided and written by
 `apps.rbac.services.share_set`: a sharer grants at most what it holds, shares with a
 role only as the owner or a role manager, and revokes only the grants it made (the owner
 and superusers revoke any but the owner's own).
@@ -17,10 +18,12 @@ from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.rbac.services import share_set
+from launch.api.permissions import PersonOnly, is_api_key_request
 from launch.permissions import OBJECT_ACTIONS, Share, shares_of
 
 
@@ -69,6 +72,8 @@ class ShareableMixin:
     )
     @action(detail=True, methods=["get", "put"], url_path="shares", permission_action="share")
     def shares(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if request.method != "GET" and is_api_key_request(request):
+            raise PermissionDenied(PersonOnly.message)  # sharing hands out rights
         obj = self.get_object()  # type: ignore[attr-defined]
         if request.method == "GET":
             shares = shares_of(obj)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.apikeys.models import STATUSES, ApiKey
+
+
+class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
+    """A key as listed: never its secret, nor its hash."""
+
+    status = serializers.ChoiceField(
+        choices=STATUSES, read_only=True, source="*", help_text="active, expired or revoked"
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "status",
+            "expires_at",
+            "revoked_at",
+            "created_at",
+            "last_used_at",
+            "last_used_ip",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: ApiKey) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["status"] = instance.status_at(timezone.now())
+        return data
+
+
+class ApiKeyCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        max_length=500,
+        help_text="Model permissions as `app_label.codename` (GET /users/me/permissions "
+        "lists yours); each must be one you hold. An empty list makes a key that can only "
+        "identify its user.",
+    )
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the key stops working; none: never."
+    )
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    """The created key, with the key string itself (`context["raw"]`)."""
+
+    key = serializers.SerializerMethodField(
+        help_text="The key itself. Shown in this response only: it is stored hashed and "
+        "cannot be read again."
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_key(self, obj: ApiKey) -> str:
+        return str(self.context["raw"])
