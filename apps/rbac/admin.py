@@ -26,13 +26,13 @@ from guardian.admin import (
     AdminUserObjectPermissionsForm,
     GuardedModelAdmin,
 )
-from rest_framework.exceptions import PermissionDenied as Refusal
 
 from apps.rbac import services
 from apps.rbac.models import RoleProfile
 from apps.rbac.rights import actor_model_permissions, missing_role_rights
 from apps.rbac.selectors import codename_of, permission_catalog, role_list
 from apps.users.models import User
+from launch.errors import PermissionDenied as Refusal
 from launch.permissions import OBJECT_ACTIONS, object_actions_of, objects_visible_to
 
 
@@ -40,12 +40,12 @@ def refusal_message(error: Exception) -> str:
     """The text of a service's refusal (403 or 422), for a form error or a message."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
-    return str(getattr(error, "detail", error))
+    return str(error)
 
 
 @contextmanager
 def refusals_as_403() -> Iterator[None]:
-    """A service's refusal is DRF's 403, which the admin does not know: make it Django's.
+    """A service's refusal is a domain error, which the admin does not know: make it Django's.
     The admin's own checks keep honest pages from getting here; crafted posts do."""
     try:
         yield

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
-from django.http import Http404
 
 from apps.chat.models import ChatConversation, ChatMessage
 from apps.projects.models import Project
 from apps.projects.selectors import project_list
 from apps.users.models import User
 from launch.ai.llm import ChatTurn, LLMError, get_chat_model
+from launch.errors import NotFound
 from launch.permissions import share_with_user
 
 # The creator's object grants; conversations have no `share`, so they stay private.
@@ -24,10 +24,10 @@ TITLE_PROMPT = (
 
 
 def visible_project(*, user: User, project_id: uuid.UUID | str) -> Project:
-    """The project if `user` may view it; Http404 otherwise (absent and hidden read alike)."""
+    """The project if `user` may view it; NotFound otherwise (absent and hidden read alike)."""
     project = project_list(user=user).filter(pk=project_id).first()
     if project is None:
-        raise Http404("Project not found.")
+        raise NotFound("Project not found.")
     return project
 
 
@@ -39,7 +39,7 @@ def conversation_create(
     use_documents: bool = True,
     project_id: uuid.UUID | None = None,
 ) -> ChatConversation:
-    """Start a conversation, on a project `user` may view (else Http404).
+    """Start a conversation, on a project `user` may view (else NotFound).
 
     Side effects: grants `user` view, change and delete on it.
     """
