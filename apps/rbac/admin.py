@@ -119,6 +119,18 @@ class ObjectPermissionAdmin(GuardedModelAdmin):
         admin never writes a row or a grant itself."""
         obj.__dict__.update(saved.__dict__)
 
+    def delete_through_service(self, obj: Model) -> None:
+        """Delete `obj` with its app's delete service, as the API does (files, vectors,
+        grants and activity go with it); the admin never deletes a row itself."""
+        raise NotImplementedError(f"{type(self).__name__} must delete through its service.")
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        self.delete_through_service(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.delete_through_service(obj)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The service saved the many-to-many fields with the row; only inlines are left.
         for formset in formsets:
