@@ -7,8 +7,7 @@ import uuid
 from django.db import transaction
 
 from apps.chat.models import ChatConversation, ChatMessage
-from apps.projects.models import Project
-from apps.projects.selectors import project_list
+from apps.projects.selectors import PROJECT_NOT_FOUND, project_get
 from apps.users.models import User
 from launch.ai.llm import ChatTurn, LLMError, get_chat_model
 from launch.errors import NotFound
@@ -23,14 +22,6 @@ TITLE_PROMPT = (
 )
 
 
-def visible_project(*, user: User, project_id: uuid.UUID | str) -> Project:
-    """The project if `user` may view it; NotFound otherwise (absent and hidden read alike)."""
-    project = project_list(user=user).filter(pk=project_id).first()
-    if project is None:
-        raise NotFound("Project not found.")
-    return project
-
-
 @transaction.atomic
 def conversation_create(
     *,
@@ -43,7 +34,9 @@ def conversation_create(
 
     Side effects: grants `user` view, change and delete on it.
     """
-    project = visible_project(user=user, project_id=project_id) if project_id else None
+    project = project_get(user=user, project_id=project_id) if project_id else None
+    if project_id and project is None:
+        raise NotFound(PROJECT_NOT_FOUND)
     conversation = ChatConversation(
         user=user, project=project, title=title, use_documents=use_documents
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 
-from apps.projects.selectors import project_list
+from apps.projects.selectors import PROJECT_NOT_FOUND, project_list
 from apps.projects.services.ingestion import SOURCE_TYPE
 from apps.users.models import User
 from launch.errors import NotFound
@@ -46,7 +46,7 @@ def document_search(
         wanted = set(project_ids)
         scopes = list(visible.filter(pk__in=wanted).values_list("pk", flat=True))
         if len(scopes) != len(wanted):
-            raise NotFound("Project not found.")
+            raise NotFound(PROJECT_NOT_FOUND)
     else:
         scopes = list(visible.values_list("pk", flat=True))
     # Chunks of other sources (chat messages, ...) may share a project scope; the
