@@ -346,6 +346,38 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Time limits in seconds. The soft one raises SoftTimeLimitExceeded inside the task, which
+# ends it cleanly (a document ends `failed`); the hard one, a little later, kills the pool
+# process. Ingestion (documents, model rollouts) gets its own, longer pair.
+TASK_SOFT_TIME_LIMIT = env.int("TASK_SOFT_TIME_LIMIT", default=300)
+TASK_TIME_LIMIT = env.int("TASK_TIME_LIMIT", default=330)
+INGESTION_TASK_SOFT_TIME_LIMIT = env.int("INGESTION_TASK_SOFT_TIME_LIMIT", default=1800)
+INGESTION_TASK_TIME_LIMIT = env.int("INGESTION_TASK_TIME_LIMIT", default=1860)
+for _soft, _hard in (
+    ("TASK_SOFT_TIME_LIMIT", "TASK_TIME_LIMIT"),
+    ("INGESTION_TASK_SOFT_TIME_LIMIT", "INGESTION_TASK_TIME_LIMIT"),
+):
+    if not 0 < globals()[_soft] < globals()[_hard]:
+        raise ImproperlyConfigured(f"{_soft} must be positive and below {_hard}.")
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
+INGESTION_TASKS = [
+    "apps.projects.tasks.document_process",
+    "launch.vector_store.tasks.rollout_scope",
+    "launch.vector_store.tasks.version_drop",
+]
+CELERY_TASK_ANNOTATIONS = {
+    name: {
+        "soft_time_limit": INGESTION_TASK_SOFT_TIME_LIMIT,
+        "time_limit": INGESTION_TASK_TIME_LIMIT,
+    }
+    for name in INGESTION_TASKS
+}
+# Retries of a dependency that is down (Celery's autoretry): waits grow 10, 20, 40, ...
+# seconds up to the cap, each drawn at random below that (jitter), so a recovering
+# service is not hit by every waiting task at once.
+TASK_RETRY_BACKOFF = 10
+TASK_RETRY_BACKOFF_MAX = 300
 
 # --- AI ----------------------------------------------------------------------------------
 EMBEDDING_PROVIDER = env.str("EMBEDDING_PROVIDER", default="hashing")
@@ -369,7 +401,8 @@ DOCUMENT_MAX_COMPRESSION_RATIO = env.int("DOCUMENT_MAX_COMPRESSION_RATIO", defau
 # after DOCUMENT_MAX_ATTEMPTS processing attempts it is failed instead of looping forever.
 DOCUMENT_STUCK_AFTER_MINUTES = env.int("DOCUMENT_STUCK_AFTER_MINUTES", default=10)
 DOCUMENT_MAX_ATTEMPTS = env.int("DOCUMENT_MAX_ATTEMPTS", default=3)
-# Task-level retries of an unreachable embedding service (on top of the provider's own).
+# Task-level retries of an unreachable embedding service (on top of the provider's own);
+# read when the task module loads.
 DOCUMENT_EMBEDDING_RETRIES = env.int("DOCUMENT_EMBEDDING_RETRIES", default=3)
 SEARCH_DEFAULT_K = env.int("SEARCH_DEFAULT_K", default=10)
 # Longest accepted search query and chat message (characters; longer is a 422), and the

@@ -75,7 +75,15 @@ def document_process(*, document_id: uuid.UUID | str, raise_transient: bool = Fa
         logger.exception("processing document %s failed", document_id)
         document_mark_failed(document_id=document_id, message=GENERIC_FAILURE)
     status = Document.objects.filter(pk=document_id).values_list("status", flat=True).first()
-    return str(status) if status is not None else None
+    if status is None:
+        return None
+    logger.info(
+        "document %s processed: %s",
+        document_id,
+        status,
+        extra={"document_id": str(document_id), "status": str(status)},
+    )
+    return str(status)
 
 
 def _run(document_id: uuid.UUID | str) -> None:
