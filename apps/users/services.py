@@ -281,7 +281,7 @@ def user_ensure_first_superuser() -> FirstSuperuser:
     password = settings.FIRST_SUPERUSER_PASSWORD
     generated = None
     if not password:
-        if not getattr(settings, "LOCAL_GENERATE_SUPERUSER_PASSWORD", False):
+        if not settings.LOCAL_GENERATE_SUPERUSER_PASSWORD:
             raise ImproperlyConfigured(
                 "The environment variable FIRST_SUPERUSER_PASSWORD is required to create "
                 f"the first superuser ({email})."

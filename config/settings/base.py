@@ -302,6 +302,10 @@ DEFAULT_ROLE = env.str("DEFAULT_ROLE", default="member")
 LAUNCH_PERMISSION_APPS = ["auth.group", "users", "tags", "items", "projects", "chat"]
 FIRST_SUPERUSER = env.str("FIRST_SUPERUSER", default="admin@example.com")
 FIRST_SUPERUSER_PASSWORD = env.str("FIRST_SUPERUSER_PASSWORD", default="")
+# Where `bootstrap` writes a generated first password (local and test settings only
+# generate one; production requires FIRST_SUPERUSER_PASSWORD).
+FIRST_SUPERUSER_FILE = BASE_DIR / ".data" / "first_superuser.txt"
+LOCAL_GENERATE_SUPERUSER_PASSWORD = False
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Launch API",
@@ -410,6 +414,17 @@ SEARCH_DEFAULT_K = env.int("SEARCH_DEFAULT_K", default=10)
 SEARCH_QUERY_MAX_CHARS = env.int("SEARCH_QUERY_MAX_CHARS", default=1000)
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=32_000)
 VECTOR_KEYWORD_MAX_TERMS = env.int("VECTOR_KEYWORD_MAX_TERMS", default=32)
+# Search strategy tunables (launch/vector_store/services/search.py), measured in
+# docs/benchmarks.md: at 1,000,000 rows (ef_construction=32), ef_search=100 gave unscoped
+# recall@10 0.950 and 200 gave 0.971; an exact scan of a 10,000-row scope beat filtered
+# HNSW there (11 vs 34 ms p95), so scopes up to VECTOR_EXACT_SCAN_MAX_ROWS stay exact.
+VECTOR_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_EXACT_SCAN_MAX_ROWS", default=20_000)
+VECTOR_HNSW_EF_SEARCH = env.int("VECTOR_HNSW_EF_SEARCH", default=200)
+VECTOR_HNSW_MAX_SCAN_TUPLES = env.int("VECTOR_HNSW_MAX_SCAN_TUPLES", default=50_000)
+# Candidates each side of a hybrid search ranks before fusion, and the most keyword
+# matches ranked at all (a common word cannot make the keyword side scan everything).
+VECTOR_HYBRID_CANDIDATES = env.int("VECTOR_HYBRID_CANDIDATES", default=100)
+VECTOR_KEYWORD_MATCH_CAP = env.int("VECTOR_KEYWORD_MATCH_CAP", default=1_000)
 # Chat models (launch/ai/llm): "extractive" (offline, quotes passages) or "openai" (any
 # OpenAI-compatible /v1/chat/completions). The prompt stays within
 # min(project max_context_tokens, LLM_CONTEXT_TOKENS) - LLM_MAX_ANSWER_TOKENS.

@@ -128,8 +128,8 @@ def cookie_settings() -> dict[str, Any]:
     """httpOnly (no script can read them), Secure outside DEBUG, SameSite (Lax default)."""
     return {
         "httponly": True,
-        "secure": bool(getattr(settings, "AUTH_COOKIE_SECURE", True)),
-        "samesite": getattr(settings, "AUTH_COOKIE_SAMESITE", "Lax"),
+        "secure": bool(settings.AUTH_COOKIE_SECURE),
+        "samesite": settings.AUTH_COOKIE_SAMESITE,
         "path": "/",
     }
 

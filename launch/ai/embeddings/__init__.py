@@ -19,9 +19,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from launch.ai._settings import setting
 from launch.ai.cache import PerConfiguration
 from launch.ai.embeddings.base import (
     EmbeddingConfigurationError,
@@ -65,28 +65,29 @@ PROVIDERS = ("hashing", "openai", "onnx", "sentence-transformers")
 class EmbeddingConfig:
     """Everything that selects and configures a provider; hashable, so it keys the cache."""
 
-    provider: str = "hashing"
-    model: str = ""
-    dimensions: int = 384
-    base_url: str = ""
-    api_key: str = field(default="", repr=False)
-    timeout: float = 30.0
-    batch_size: int = 64
-    max_retries: int = 3
-    send_dimensions: bool = False
+    provider: str
+    model: str
+    dimensions: int
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout: float
+    batch_size: int
+    max_retries: int
+    send_dimensions: bool
 
     @classmethod
     def from_settings(cls) -> EmbeddingConfig:
+        """The `EMBEDDING_*` settings (their defaults live in config/settings only)."""
         return cls(
-            provider=str(setting("EMBEDDING_PROVIDER", cls.provider) or cls.provider),
-            model=str(setting("EMBEDDING_MODEL", cls.model) or ""),
-            dimensions=int(setting("EMBEDDING_DIMENSIONS", cls.dimensions)),
-            base_url=str(setting("EMBEDDING_BASE_URL", cls.base_url) or ""),
-            api_key=str(setting("EMBEDDING_API_KEY", cls.api_key) or ""),
-            timeout=float(setting("EMBEDDING_TIMEOUT", cls.timeout)),
-            batch_size=int(setting("EMBEDDING_BATCH_SIZE", cls.batch_size)),
-            max_retries=int(setting("EMBEDDING_MAX_RETRIES", cls.max_retries)),
-            send_dimensions=bool(setting("EMBEDDING_SEND_DIMENSIONS", cls.send_dimensions)),
+            provider=str(settings.EMBEDDING_PROVIDER),
+            model=str(settings.EMBEDDING_MODEL or ""),
+            dimensions=int(settings.EMBEDDING_DIMENSIONS),
+            base_url=str(settings.EMBEDDING_BASE_URL or ""),
+            api_key=str(settings.EMBEDDING_API_KEY or ""),
+            timeout=float(settings.EMBEDDING_TIMEOUT),
+            batch_size=int(settings.EMBEDDING_BATCH_SIZE),
+            max_retries=int(settings.EMBEDDING_MAX_RETRIES),
+            send_dimensions=bool(settings.EMBEDDING_SEND_DIMENSIONS),
         )
 
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from launch.ai._settings import setting
 from launch.ai.cache import PerConfiguration
 from launch.ai.llm.base import (
     ChatModel,
@@ -65,26 +65,27 @@ PROVIDERS = ("extractive", "openai")
 class LLMConfig:
     """Everything that selects and configures a chat model; hashable, so it keys the cache."""
 
-    provider: str = "extractive"
-    model: str = ""
-    base_url: str = ""
-    api_key: str = field(default="", repr=False)
-    timeout: float = 60.0
-    max_retries: int = 2
-    context_tokens: int = 8192
-    max_answer_tokens: int = 1024
+    provider: str
+    model: str
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout: float
+    max_retries: int
+    context_tokens: int
+    max_answer_tokens: int
 
     @classmethod
     def from_settings(cls) -> LLMConfig:
+        """The `LLM_*` settings (their defaults live in config/settings only)."""
         return cls(
-            provider=str(setting("LLM_PROVIDER", cls.provider) or cls.provider),
-            model=str(setting("LLM_MODEL", cls.model) or ""),
-            base_url=str(setting("LLM_BASE_URL", cls.base_url) or ""),
-            api_key=str(setting("LLM_API_KEY", cls.api_key) or ""),
-            timeout=float(setting("LLM_TIMEOUT", cls.timeout)),
-            max_retries=int(setting("LLM_MAX_RETRIES", cls.max_retries)),
-            context_tokens=int(setting("LLM_CONTEXT_TOKENS", cls.context_tokens)),
-            max_answer_tokens=int(setting("LLM_MAX_ANSWER_TOKENS", cls.max_answer_tokens)),
+            provider=str(settings.LLM_PROVIDER),
+            model=str(settings.LLM_MODEL or ""),
+            base_url=str(settings.LLM_BASE_URL or ""),
+            api_key=str(settings.LLM_API_KEY or ""),
+            timeout=float(settings.LLM_TIMEOUT),
+            max_retries=int(settings.LLM_MAX_RETRIES),
+            context_tokens=int(settings.LLM_CONTEXT_TOKENS),
+            max_answer_tokens=int(settings.LLM_MAX_ANSWER_TOKENS),
         )
 
 
