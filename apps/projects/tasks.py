@@ -40,7 +40,7 @@ class DocumentTask(Task):  # type: ignore[misc]
 )
 def document_process(document_id: str) -> str | None:
     """Process one document; returns its final status (None if the row is gone)."""
-    return services.document_process(document_id=document_id, raise_transient=True)
+    return services.document_ingest(document_id=document_id, raise_transient=True)
 
 
 @shared_task(acks_late=True)

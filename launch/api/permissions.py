@@ -7,11 +7,14 @@
   `view` -> 404 (the row's existence is not revealed), `view` but not the action -> 403.
 
 Superusers pass both. Staff status grants nothing here: it only opens the admin.
-A custom action names its permission with `@action(..., permission_action="share")`.
+A custom action names its permission with `@action(..., permission_action="share")`, or
+per HTTP method of its route, `permission_action={"POST": "change"}` (the other methods
+keep their own).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Model
@@ -34,7 +37,11 @@ METHOD_ACTIONS = {
 
 def required_action(request: Request, view: Any) -> str:
     """The permission action a request needs: the view's override, else its method's."""
-    return getattr(view, "permission_action", None) or METHOD_ACTIONS.get(request.method or "", "")
+    method = request.method or ""
+    override = getattr(view, "permission_action", None)
+    if isinstance(override, Mapping):
+        override = override.get(method)
+    return override or METHOD_ACTIONS.get(method, "")
 
 
 def permission_model(view: Any) -> type[Model]:

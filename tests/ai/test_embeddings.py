@@ -23,7 +23,6 @@ from launch.ai.embeddings import (
     OpenAIEmbeddingProvider,
     build_embedding_provider,
     get_embedding_provider,
-    reset_embedding_provider,
 )
 from tests.support.llm_server import LLMServer
 
@@ -231,12 +230,12 @@ def test_config_repr_hides_the_api_key() -> None:
     assert "sk-secret" not in repr(replace(EmbeddingConfig.from_settings(), api_key="sk-secret"))
 
 
-def test_get_embedding_provider_is_cached_until_reset() -> None:
-    reset_embedding_provider()
+def test_get_embedding_provider_is_cached_per_configuration(settings: Any) -> None:
     first = get_embedding_provider()
     assert get_embedding_provider() is first
     assert first.model_name.startswith("hashing-v1-")
-    reset_embedding_provider()
+    settings.EMBEDDING_DIMENSIONS = first.dimensions * 2
+    assert get_embedding_provider().dimensions == first.dimensions * 2
     assert get_embedding_provider() is not first
 
 
@@ -282,4 +281,3 @@ def test_get_embedding_provider_follows_settings(settings: Any, server: LLMServe
     settings.EMBEDDING_PROVIDER = "nonsense"
     with pytest.raises(ImproperlyConfigured, match="EMBEDDING_PROVIDER='nonsense'"):
         get_embedding_provider()
-    reset_embedding_provider()

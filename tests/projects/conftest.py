@@ -52,7 +52,7 @@ def upload(
 def ingest(**kwargs: Any) -> Document:
     """Upload and process in-process; returns the refreshed document."""
     document = upload(**kwargs)
-    services.document_process(document_id=document.pk)
+    services.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     return document
 

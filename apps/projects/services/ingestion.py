@@ -49,7 +49,7 @@ def embedding_failure_message(error: EmbeddingServiceError) -> str:
     return f"The embedding service failed: {error}"
 
 
-def document_process(*, document_id: uuid.UUID | str, raise_transient: bool = False) -> str | None:
+def document_ingest(*, document_id: uuid.UUID | str, raise_transient: bool = False) -> str | None:
     """Process one document from its stored file to searchable chunks.
 
     Returns the final status, or None when the row is gone. Failures end `failed` with a

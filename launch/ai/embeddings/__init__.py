@@ -55,7 +55,6 @@ __all__ = [
     "build_embedding_provider",
     "get_embedding_provider",
     "get_provider_for",
-    "reset_embedding_provider",
 ]
 
 PROVIDERS = ("hashing", "openai", "onnx", "sentence-transformers")
@@ -182,10 +181,3 @@ def _close_all(providers: dict[EmbeddingConfig, EmbeddingProvider]) -> None:
         if callable(close):
             close()
     providers.clear()
-
-
-def reset_embedding_provider() -> None:
-    """Forget the cached providers (tests; after changing settings by hand)."""
-    _cache.reset()
-    with _versions_lock:
-        _close_all(_versions)

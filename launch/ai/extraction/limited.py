@@ -41,7 +41,6 @@ def extract_pages_limited(
     max_pages: int | None = None,
     max_unpacked_mb: int | None = None,
     max_compression_ratio: int | None = None,
-    _test_hook: str | None = None,
 ) -> list[Page]:
     """:func:`extract_pages` in a sandboxed child process; same result, same errors.
 
@@ -49,7 +48,6 @@ def extract_pages_limited(
     ``DOCUMENT_PARSE_TIMEOUT`` (wall clock) and ``memory_mb`` from
     ``DOCUMENT_PARSE_MEMORY_MB`` (address space, at least 128). A child that runs out of
     either becomes an :class:`ExtractionError` saying which limit the document exceeded.
-    ``_test_hook`` is for the test suite only.
     """
     given = {
         "timeout_s": timeout_s,
@@ -72,8 +70,6 @@ def extract_pages_limited(
     command += ["--memory-mb", str(memory), "--cpu-seconds", str(math.ceil(timeout) + 5)]
     for flag, value in limits.items():
         command += [flag, str(int(value))]
-    if _test_hook:
-        command += ["--test-hook", _test_hook]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PROJECT_ROOT, env.get("PYTHONPATH")]))
     try:

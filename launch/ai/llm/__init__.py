@@ -55,7 +55,6 @@ __all__ = [
     "TextDelta",
     "build_chat_model",
     "get_chat_model",
-    "reset_chat_model",
 ]
 
 PROVIDERS = ("extractive", "openai")
@@ -117,8 +116,3 @@ _cache: PerConfiguration[LLMConfig, ChatModel] = PerConfiguration(build_chat_mod
 def get_chat_model() -> ChatModel:
     """The process-wide chat model for the current settings (rebuilt when they change)."""
     return _cache.get(LLMConfig.from_settings())
-
-
-def reset_chat_model() -> None:
-    """Forget the cached chat model (tests; after changing settings by hand)."""
-    _cache.reset()
