@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from launch.ai.cache import PerConfiguration
@@ -37,6 +36,7 @@ from launch.ai.embeddings.base import (
 )
 from launch.ai.embeddings.hashing import HashingEmbeddingProvider
 from launch.ai.embeddings.openai_compat import OpenAIEmbeddingProvider
+from launch.config import SettingsConfig
 
 __all__ = [
     "EmbeddingConfig",
@@ -61,8 +61,10 @@ PROVIDERS = ("hashing", "openai", "onnx", "sentence-transformers")
 
 
 @dataclass(frozen=True)
-class EmbeddingConfig:
+class EmbeddingConfig(SettingsConfig):
     """Everything that selects and configures a provider; hashable, so it keys the cache."""
+
+    PREFIX = "EMBEDDING_"
 
     provider: str
     model: str
@@ -73,21 +75,6 @@ class EmbeddingConfig:
     batch_size: int
     max_retries: int
     send_dimensions: bool
-
-    @classmethod
-    def from_settings(cls) -> EmbeddingConfig:
-        """The `EMBEDDING_*` settings (their defaults live in config/settings only)."""
-        return cls(
-            provider=str(settings.EMBEDDING_PROVIDER),
-            model=str(settings.EMBEDDING_MODEL or ""),
-            dimensions=int(settings.EMBEDDING_DIMENSIONS),
-            base_url=str(settings.EMBEDDING_BASE_URL or ""),
-            api_key=str(settings.EMBEDDING_API_KEY or ""),
-            timeout=float(settings.EMBEDDING_TIMEOUT),
-            batch_size=int(settings.EMBEDDING_BATCH_SIZE),
-            max_retries=int(settings.EMBEDDING_MAX_RETRIES),
-            send_dimensions=bool(settings.EMBEDDING_SEND_DIMENSIONS),
-        )
 
 
 def build_embedding_provider(config: EmbeddingConfig) -> EmbeddingProvider:

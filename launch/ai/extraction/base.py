@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from launch.config import SettingsConfig
+
 DOCUMENT_TYPES = ("pdf", "docx", "html", "markdown", "txt")
 
 
@@ -20,28 +22,18 @@ class Page(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ExtractionLimits:
+class ExtractionLimits(SettingsConfig):
     """What reading one document may cost: the `DOCUMENT_*` settings (defaults in
     config/settings). Built in the worker; the sandboxed child, which never configures
     Django, gets them on its command line."""
 
+    PREFIX = "DOCUMENT_"
+
     max_pages: int
     max_unpacked_mb: int
     max_compression_ratio: int
-    timeout_s: float
-    memory_mb: int
-
-    @classmethod
-    def from_settings(cls) -> ExtractionLimits:
-        from django.conf import settings
-
-        return cls(
-            max_pages=int(settings.DOCUMENT_MAX_PAGES),
-            max_unpacked_mb=int(settings.DOCUMENT_MAX_UNPACKED_MB),
-            max_compression_ratio=int(settings.DOCUMENT_MAX_COMPRESSION_RATIO),
-            timeout_s=float(settings.DOCUMENT_PARSE_TIMEOUT),
-            memory_mb=int(settings.DOCUMENT_PARSE_MEMORY_MB),
-        )
+    parse_timeout: float
+    parse_memory_mb: int
 
 
 class ExtractionError(Exception):

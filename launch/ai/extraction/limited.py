@@ -19,6 +19,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from launch.ai.extraction.base import (
     ExtractionError,
@@ -49,9 +50,9 @@ def extract_pages_limited(
     ``DOCUMENT_PARSE_MEMORY_MB`` (address space, at least 128). A child that runs out of
     either becomes an :class:`ExtractionError` saying which limit the document exceeded.
     """
-    given = {
-        "timeout_s": timeout_s,
-        "memory_mb": memory_mb,
+    given: dict[str, Any] = {
+        "parse_timeout": timeout_s,
+        "parse_memory_mb": memory_mb,
         "max_pages": max_pages,
         "max_unpacked_mb": max_unpacked_mb,
         "max_compression_ratio": max_compression_ratio,
@@ -59,8 +60,8 @@ def extract_pages_limited(
     chosen = replace(
         ExtractionLimits.from_settings(), **{k: v for k, v in given.items() if v is not None}
     )
-    timeout = float(chosen.timeout_s)
-    memory = max(int(chosen.memory_mb), _MIN_MEMORY_MB)
+    timeout = float(chosen.parse_timeout)
+    memory = max(int(chosen.parse_memory_mb), _MIN_MEMORY_MB)
     limits = {
         "--max-pages": chosen.max_pages,
         "--max-unpacked-mb": chosen.max_unpacked_mb,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from launch.ai.cache import PerConfiguration
@@ -36,6 +35,7 @@ from launch.ai.llm.base import (
 )
 from launch.ai.llm.extractive import ExtractiveChatModel
 from launch.ai.llm.openai_compat import OpenAIChatModel
+from launch.config import SettingsConfig
 
 __all__ = [
     "ChatModel",
@@ -61,8 +61,10 @@ PROVIDERS = ("extractive", "openai")
 
 
 @dataclass(frozen=True)
-class LLMConfig:
+class LLMConfig(SettingsConfig):
     """Everything that selects and configures a chat model; hashable, so it keys the cache."""
+
+    PREFIX = "LLM_"
 
     provider: str
     model: str
@@ -72,20 +74,6 @@ class LLMConfig:
     max_retries: int
     context_tokens: int
     max_answer_tokens: int
-
-    @classmethod
-    def from_settings(cls) -> LLMConfig:
-        """The `LLM_*` settings (their defaults live in config/settings only)."""
-        return cls(
-            provider=str(settings.LLM_PROVIDER),
-            model=str(settings.LLM_MODEL or ""),
-            base_url=str(settings.LLM_BASE_URL or ""),
-            api_key=str(settings.LLM_API_KEY or ""),
-            timeout=float(settings.LLM_TIMEOUT),
-            max_retries=int(settings.LLM_MAX_RETRIES),
-            context_tokens=int(settings.LLM_CONTEXT_TOKENS),
-            max_answer_tokens=int(settings.LLM_MAX_ANSWER_TOKENS),
-        )
 
 
 def build_chat_model(config: LLMConfig) -> ChatModel:

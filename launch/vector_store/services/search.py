@@ -26,9 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, router, transaction
 
+from launch.config import SettingsConfig
 from launch.vector_store.models import VectorRecord
 from launch.vector_store.services.query import bounded_keyword_text
 from launch.vector_store.services.types import (
@@ -53,9 +53,11 @@ from launch.vector_store.services.versions import (
 
 
 @dataclass(frozen=True)
-class SearchTuning:
+class SearchTuning(SettingsConfig):
     """The search tunables: the `VECTOR_*` settings (defaults, and the measurements
     behind them, in config/settings), read once per search."""
+
+    PREFIX = "VECTOR_"
 
     exact_scan_max_rows: int
     hnsw_ef_search: int
@@ -63,17 +65,6 @@ class SearchTuning:
     hybrid_candidates: int
     keyword_match_cap: int
     keyword_max_terms: int
-
-    @classmethod
-    def from_settings(cls) -> SearchTuning:
-        return cls(
-            exact_scan_max_rows=int(settings.VECTOR_EXACT_SCAN_MAX_ROWS),
-            hnsw_ef_search=int(settings.VECTOR_HNSW_EF_SEARCH),
-            hnsw_max_scan_tuples=int(settings.VECTOR_HNSW_MAX_SCAN_TUPLES),
-            hybrid_candidates=int(settings.VECTOR_HYBRID_CANDIDATES),
-            keyword_match_cap=int(settings.VECTOR_KEYWORD_MATCH_CAP),
-            keyword_max_terms=int(settings.VECTOR_KEYWORD_MAX_TERMS),
-        )
 
 
 # Exact: the MATERIALIZED fence keeps the planner from answering the ORDER BY with the
