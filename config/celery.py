@@ -32,14 +32,18 @@ def _background_statement_timeout(**kwargs: Any) -> None:
 
 
 @setup_logging.connect
-def _logging_as_the_web(**kwargs: Any) -> None:
+def _logging_as_the_web(loglevel: Any = None, **kwargs: Any) -> None:
     """Workers and beat log through Django's LOGGING (JSON by default, with the request
-    id), instead of Celery replacing the root logger's handlers with its own format."""
+    id), instead of Celery replacing the root logger's handlers with its own format.
+    Celery's own lines (received, succeeded, ready) keep the level of `--loglevel`."""
+    import logging
     from logging.config import dictConfig
 
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger("celery").setLevel(loglevel)
 
 
 @before_task_publish.connect

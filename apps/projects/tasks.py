@@ -20,7 +20,7 @@ from django.conf import settings
 from apps.projects import services
 
 
-class DocumentTask(Task):  # type: ignore[misc]
+class DocumentTask(Task):
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         # Only the last attempt gets here: the earlier ones were retries.
         if isinstance(exc, services.TransientEmbeddingError):
