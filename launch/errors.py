@@ -6,11 +6,13 @@ management command turns them into a `CommandError`, the admin into a form error
 message. Field-level problems stay Django's `ValidationError` (a 422 with `loc` items
 in the API), which is no more HTTP-bound than these.
 
-Every error has a stable `code` (for logs and tests; clients read the status) and a
-`message` for people.
+Every error has a stable `code` (for logs and tests; clients read the status), by
+default its class name in snake case, and a `message` for people.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class DomainError(Exception):
@@ -18,6 +20,11 @@ class DomainError(Exception):
 
     code = "error"
     default_message = "The request could not be completed."
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in vars(cls):  # NotFound -> "not_found"
+            cls.code = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
     def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
         self.message = message if message is not None else self.default_message
@@ -29,33 +36,28 @@ class DomainError(Exception):
 class Invalid(DomainError):
     """The request is wrong as a whole (a bad password, an expired link): 400."""
 
-    code = "invalid"
     default_message = "Bad request."
 
 
 class NotAuthenticated(DomainError):
     """The credentials presented are missing, invalid, expired or revoked: 401."""
 
-    code = "not_authenticated"
     default_message = "Authentication credentials were not provided."
 
 
 class PermissionDenied(DomainError):
     """Authenticated, but not allowed to do this: 403."""
 
-    code = "permission_denied"
     default_message = "You do not have permission to perform this action."
 
 
 class NotFound(DomainError):
     """Absent, or not visible to the caller (the two read alike): 404."""
 
-    code = "not_found"
     default_message = "Not found."
 
 
 class Conflict(DomainError):
     """The request conflicts with the current state (a duplicate, a fixed row): 409."""
 
-    code = "conflict"
     default_message = "The request conflicts with the current state of the resource."
