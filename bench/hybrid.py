@@ -31,7 +31,7 @@ def main() -> None:
     from django.db import connection
 
     from launch.vector_store.services import search
-    from launch.vector_store.services.search import setting
+    from launch.vector_store.services.search import SearchTuning
 
     load(args.rows)
     query_vectors = Synthetic(7).sample(args.queries, np.random.default_rng(99))
@@ -87,8 +87,8 @@ def main() -> None:
 `DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/hybrid.py --rows {args.rows} --queries {args.queries}`
 
 {args.rows:,} rows of the search benchmark's data set, {args.queries} queries, k=10, unscoped, one client.
-Hybrid fuses the top {setting("VECTOR_HYBRID_CANDIDATES")} of each side with reciprocal rank fusion in one statement;
-the keyword side ranks at most VECTOR_KEYWORD_MATCH_CAP={setting("VECTOR_KEYWORD_MATCH_CAP")} matching rows, so a word in
+Hybrid fuses the top {SearchTuning.from_settings().hybrid_candidates} of each side with reciprocal rank fusion in one statement;
+the keyword side ranks at most VECTOR_KEYWORD_MATCH_CAP={SearchTuning.from_settings().keyword_match_cap} matching rows, so a word in
 most rows costs the same as a word in a thousand (and ranks an arbitrary thousand of them).
 {environment()}
 

@@ -176,9 +176,9 @@ def run_size(n: int, queries: int, reuse: bool) -> list[list[Any]]:
         ("scope 10%", SCOPE_LARGE, scopes == 2),
         ("scope 1%", SCOPE_SMALL, scopes == 1),
     ]
-    from launch.vector_store.services.search import setting
+    from launch.vector_store.services.search import SearchTuning
 
-    threshold = setting("VECTOR_EXACT_SCAN_MAX_ROWS")
+    threshold = SearchTuning.from_settings().exact_scan_max_rows
     rows = []
     for label, scope, mask in cases:
         members = np.flatnonzero(mask)
@@ -255,7 +255,7 @@ def main() -> None:
     rows: list[list[Any]] = []
     for n in args.rows:
         rows += run_size(n, args.queries, args.reuse)
-    from launch.vector_store.services.search import setting
+    from launch.vector_store.services.search import SearchTuning
 
     report = table(
         ["rows", "case", "rows in scope", "strategy", "recall@10", "median ms", "p95 ms"], rows
@@ -272,8 +272,8 @@ def main() -> None:
 {args.queries} queries, k=10, through `launch.vector_store.services.search` (one client; includes the
 scope-size probe and the Python call). Data: {CLUSTERS} Gaussian clusters in a {LATENT_DIM}-d latent space
 projected to {DIM}-d (seed 7), scopes dealt per 50-chunk document. Recall against numpy's exact top 10.
-"auto" is what the service picks (exact scan up to VECTOR_EXACT_SCAN_MAX_ROWS={setting("VECTOR_EXACT_SCAN_MAX_ROWS")} rows,
-else HNSW with iterative scan, ef_search={setting("VECTOR_HNSW_EF_SEARCH")}); the forced rows show the road not taken.
+"auto" is what the service picks (exact scan up to VECTOR_EXACT_SCAN_MAX_ROWS={SearchTuning.from_settings().exact_scan_max_rows} rows,
+else HNSW with iterative scan, ef_search={SearchTuning.from_settings().hnsw_ef_search}); the forced rows show the road not taken.
 {environment()}
 
 {report}

@@ -6,6 +6,11 @@ with its activity entries (whose `cid` is the same id). The access line adds met
 status and duration, and the prefix of the API key a program used (`api_key`).
 `LOG_FORMAT=json` (the default when DEBUG is off) selects the JSON formatter; `plain`
 keeps human-readable lines for a terminal.
+
+Tasks carry the id too: a task published while a request is served takes its id in a
+message header (`TASK_HEADER`), and the worker sets it around the task's run, so a
+document's processing lines join the upload request that queued it. Workers log through
+`LOGGING` as the web processes do (config/celery.py).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,6 +115,31 @@ class RequestLogMiddleware:
             return response
         finally:
             current_request_var.reset(token)
+
+
+TASK_HEADER = "launch_request_id"
+_task_tokens: dict[str, Token[str]] = {}
+
+
+def carry_request_id(headers: dict[str, Any] | None) -> None:
+    """Before a task is published: the current request's id goes into its headers."""
+    request_id = request_id_var.get()
+    if request_id and headers is not None:
+        headers.setdefault(TASK_HEADER, request_id)
+
+
+def adopt_request_id(task_id: str, request: Any) -> None:
+    """Before a task runs: its log lines carry the id its message brought, if any."""
+    request_id = request.get(TASK_HEADER)
+    if request_id:
+        _task_tokens[task_id] = request_id_var.set(str(request_id))
+
+
+def drop_request_id(task_id: str) -> None:
+    """After a task ran: the next task in this process starts without an id."""
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        request_id_var.reset(token)
 
 
 def configure_sentry(*, dsn: str, environment: str, traces_sample_rate: float) -> bool:

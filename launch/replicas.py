@@ -62,7 +62,7 @@ _down_until: dict[str, float] = {}
 
 
 def replicas() -> list[str]:
-    return list(getattr(settings, "DATABASE_REPLICAS", []))
+    return list(settings.DATABASE_REPLICAS)
 
 
 @contextlib.contextmanager
@@ -92,7 +92,7 @@ def allow_replica_reads() -> None:
 
 
 def _unpinned(model: type[Model]) -> bool:
-    return model._meta.label_lower in getattr(settings, "DATABASE_REPLICA_UNPINNED_MODELS", ())
+    return model._meta.label_lower in settings.DATABASE_REPLICA_UNPINNED_MODELS
 
 
 def _user_id(request: HttpRequest | None) -> Any:
@@ -135,7 +135,7 @@ def replica_usable(alias: str) -> bool:
         connection.close_if_health_check_failed()
         connection.ensure_connection()
     except DatabaseError as error:
-        retry = float(getattr(settings, "DATABASE_REPLICA_RETRY_SECONDS", 30))
+        retry = float(settings.DATABASE_REPLICA_RETRY_SECONDS)
         _down_until[alias] = now + retry
         logger.warning(
             "replica %s is unavailable (%s); reading from the primary for %gs",
@@ -210,7 +210,7 @@ class ReplicaPinMiddleware:
 
     @staticmethod
     def _pin(request: HttpRequest, response: HttpResponse) -> None:
-        seconds = int(getattr(settings, "DATABASE_REPLICA_PIN_SECONDS", 10))
+        seconds = int(settings.DATABASE_REPLICA_PIN_SECONDS)
         if seconds <= 0:
             return
         until = math.ceil(time.time() + seconds)
@@ -219,8 +219,8 @@ class ReplicaPinMiddleware:
             str(until),
             max_age=seconds,
             httponly=True,
-            secure=bool(getattr(settings, "AUTH_COOKIE_SECURE", True)),
-            samesite=getattr(settings, "AUTH_COOKIE_SAMESITE", "Lax"),
+            secure=bool(settings.AUTH_COOKIE_SECURE),
+            samesite=settings.AUTH_COOKIE_SAMESITE,
         )
         user_id = _user_id(request)
         if user_id is None:

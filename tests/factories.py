@@ -2,6 +2,11 @@
 
 Builders create through the services, so every row comes with its owner's grants, as
 in production. Import the fixtures into a test package's conftest to use them.
+
+Plain keyword functions rather than factory_boy: a factory_boy factory saves through
+the ORM and would need its create step overridden, model by model, to call the service
+this module calls directly; and sequence-numbered names keep every run the same, where
+Faker's would not. So neither is a dependency.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from apps.apikeys.models import ApiKey
 from apps.rbac.rights import require_holds_permissions
 from apps.rbac.selectors import codename_of, permission_catalog
 from apps.users.models import User
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict
 
 
 def _record(

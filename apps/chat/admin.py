@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.chat import services
 from apps.chat.models import AnswerTrace, ChatConversation, ChatMessage, DocumentReference
 from apps.chat.services.traces import trace_replay
 from apps.rbac.admin import ObjectPermissionAdmin
@@ -75,6 +76,7 @@ class ChatConversationAdmin(ObjectPermissionAdmin):
     readonly_fields = [
         "user",
         "project",
+        "use_documents",  # chosen at creation, as in the API (each message may override it)
         "auto_generated_title",
         "title_set_by_user",
         "title_generation_task_id",
@@ -85,6 +87,13 @@ class ChatConversationAdmin(ObjectPermissionAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # conversations start through the API, with their grants
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if "title" in form.changed_data:
+            services.conversation_rename(conversation=obj, title=obj.title)
+
+    def delete_through_service(self, obj: Any) -> None:
+        services.conversation_delete(conversation=obj)
 
 
 @admin.register(ChatMessage)

@@ -27,6 +27,7 @@ from apps.chat.serializers import (
     ChatTitleGenerationSerializer,
 )
 from apps.chat.streaming import ModelStream, answer_events, answer_events_sync
+from apps.projects.selectors import PROJECT_NOT_FOUND, project_get
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.ai.llm import LLMError, get_chat_model
@@ -36,6 +37,7 @@ from launch.api.throttles import ChatThrottle
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
 from launch.asgi import client_gone
 from launch.db import cancel_queries_when_gone
+from launch.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +128,9 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
     )
     def project_conversations(self, request: Request, conversation_id: str) -> Response:
         user = cast(User, request.user)
-        project = services.visible_project(user=user, project_id=conversation_id)
+        project = project_get(user=user, project_id=conversation_id)
+        if project is None:
+            raise NotFound(PROJECT_NOT_FOUND)
         return self._bounded(conversation_list(user=user, project_id=project.pk))
 
     @extend_schema(

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.items.models import Item
-from apps.items.services import item_create, item_update
+from apps.items.services import item_create, item_delete, item_update
 from apps.rbac.admin import ObjectPermissionAdmin
 from apps.tags.selectors import tag_list
 from apps.users.models import User
@@ -37,3 +37,6 @@ class ItemAdmin(ObjectPermissionAdmin):
             item_update(item=obj, user=user, **fields)
         else:
             self.adopt(obj, item_create(user=user, **fields))
+
+    def delete_through_service(self, obj: Any) -> None:
+        item_delete(item=obj)

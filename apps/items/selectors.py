@@ -4,17 +4,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
-
 from apps.items.models import Item
-from apps.users.models import User
-from launch.permissions import objects_visible_to
-
-
-def item_list(*, user: User | AnonymousUser) -> QuerySet[Item]:
-    """Items `user` may view: the same filter as the API's list."""
-    return objects_visible_to(user, Item.objects.all())
 
 
 def item_tags(item_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:

@@ -68,12 +68,8 @@ class ProjectAdmin(ObjectPermissionAdmin):
             user = cast(User, request.user)
             self.adopt(obj, services.project_create(user=user, **fields))
 
-    def delete_model(self, request: HttpRequest, obj: Project) -> None:
+    def delete_through_service(self, obj: Any) -> None:
         services.project_delete(project=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        for project in queryset:
-            services.project_delete(project=project)
 
 
 @admin.register(Document)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +16,12 @@ from apps.users.models import User
 from launch.permissions import objects_visible_to
 
 NEAR_LIMIT_RATIO = 0.8
+PROJECT_NOT_FOUND = "Project not found."
 
-# The conversation-token hook. When an app labelled `chat` is installed and has this
-# model, `project_conversation_tokens` sums `field` over its rows whose `project_lookup`
-# is the project. The chat app fills these in by shipping a model of this shape; until
-# then conversations count 0 and capacity is documents only.
+# Where conversation tokens come from: `project_conversation_tokens` sums `field` over
+# the rows of this model whose `project_lookup` is the project. The model is looked up
+# by name, not imported, so projects does not depend on chat (which depends on
+# projects); with the chat app not installed, conversations count 0.
 CONVERSATION_TOKENS_SOURCE: dict[str, str] = {
     "app_label": "chat",
     "model": "ChatMessage",
@@ -31,6 +33,14 @@ CONVERSATION_TOKENS_SOURCE: dict[str, str] = {
 def project_list(*, user: User | AnonymousUser, action: str = "view") -> QuerySet[Project]:
     """Projects `user` (or one of its roles) holds `action` on."""
     return objects_visible_to(user, Project.objects.all(), action)
+
+
+def project_get(
+    *, user: User | AnonymousUser, project_id: uuid.UUID | str, action: str = "view"
+) -> Project | None:
+    """The project if `user` holds `action` on it, else None: absent and hidden read
+    alike (callers answer both with the same 404)."""
+    return project_list(user=user, action=action).filter(pk=project_id).first()
 
 
 def document_list(*, user: User | AnonymousUser) -> QuerySet[Document]:

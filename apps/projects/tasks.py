@@ -4,33 +4,43 @@
 unacknowledged messages (Redis) runs it again after a worker dies, and the pipeline is
 idempotent. The filesystem broker loses a message whose worker was killed; the sweeper
 (`documents_requeue_stuck`, on the beat schedule) re-queues such documents.
+
+An unreachable embedding service is retried by Celery (`autoretry_for`, with backoff and
+jitter from settings) up to `DOCUMENT_EMBEDDING_RETRIES` times; when those are spent the
+task fails and the document ends `failed` with the reason.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from apps.projects import services
 
 
-def retry_countdown(retries: int) -> int:
-    """Seconds before the next attempt: 10, 20, 40, ... capped at five minutes."""
-    return int(min(300, 10 * 2**retries))
+class DocumentTask(Task):
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # Only the last attempt gets here: the earlier ones were retries.
+        if isinstance(exc, services.TransientEmbeddingError):
+            document_id = kwargs.get("document_id") or args[0]
+            services.document_mark_failed(document_id=document_id, message=exc.message)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def document_process(self: Any, document_id: str) -> str | None:
+@shared_task(
+    base=DocumentTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(services.TransientEmbeddingError,),
+    max_retries=settings.DOCUMENT_EMBEDDING_RETRIES,
+    retry_backoff=settings.TASK_RETRY_BACKOFF,
+    retry_backoff_max=settings.TASK_RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+)
+def document_process(document_id: str) -> str | None:
     """Process one document; returns its final status (None if the row is gone)."""
-    try:
-        return services.document_process(document_id=document_id, raise_transient=True)
-    except services.TransientEmbeddingError as error:
-        if self.request.retries >= settings.DOCUMENT_EMBEDDING_RETRIES:
-            services.document_mark_failed(document_id=document_id, message=error.message)
-            return "failed"
-        raise self.retry(countdown=retry_countdown(self.request.retries)) from error
+    return services.document_ingest(document_id=document_id, raise_transient=True)
 
 
 @shared_task(acks_late=True)

@@ -35,7 +35,6 @@ from apps.users.serializers import MessageSerializer
 from launch.ai.extraction import UnsupportedDocumentType
 from launch.api.exceptions import PayloadTooLarge
 from launch.api.pagination import SkipLimitPagination
-from launch.api.parsers import MultiPartParser
 from launch.api.permissions import ModelPermission
 from launch.api.sharing import ShareableMixin, shares_schema
 from launch.api.throttles import SearchThrottle, UploadThrottle
@@ -91,12 +90,6 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
             return with_capacity(Project.objects.prefetch_related("documents"))
         return super().get_queryset()
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # The upload shares its route with the document list but writes to the project.
-        if self.action == "upload_document":
-            self.permission_action = "change"
-        super().initial(request, *args, **kwargs)
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().create(request, *args, **kwargs)
         response.data = self._detail(response.data["id"])
@@ -137,7 +130,13 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
         operation_id="projects-get_project_documents",
         responses=DocumentSerializer(many=True),
     )
-    @action(detail=True, methods=["get"], pagination_class=SkipLimitPagination)
+    # The upload (POST, below) shares this route but writes to the project: `change`.
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=SkipLimitPagination,
+        permission_action={"POST": "change"},
+    )
     def documents(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self.get_object()
         page = self.paginate_queryset(project.documents.order_by("-created_at", "id"))
@@ -180,11 +179,6 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
         except UnsupportedDocumentType as error:
             raise UnsupportedMediaType(upload.content_type or "", detail=error.message) from None
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
-
-    def get_parsers(self) -> list[Any]:
-        if getattr(self, "action", None) == "upload_document":
-            return [MultiPartParser()]
-        return super().get_parsers()
 
     def get_throttles(self) -> list[Any]:
         if getattr(self, "action", None) == "upload_document":
@@ -245,12 +239,9 @@ class DocumentViewSet(DeleteMessageMixin, mixins.RetrieveModelMixin, LaunchGener
         return Response(DocumentSerializer(document).data)
 
 
-class SearchPermission(ModelPermission):
-    """Search reads projects: the role needs `projects.view_project`."""
-
-
 class SearchView(APIView):
-    permission_classes = [SearchPermission]
+    # Search reads projects: the role needs `projects.view_project`.
+    permission_classes = [ModelPermission]
     throttle_classes = [SearchThrottle]
     permission_model = Project
     permission_action = "view"

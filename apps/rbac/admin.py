@@ -26,13 +26,13 @@ from guardian.admin import (
     AdminUserObjectPermissionsForm,
     GuardedModelAdmin,
 )
-from rest_framework.exceptions import PermissionDenied as Refusal
 
 from apps.rbac import services
 from apps.rbac.models import RoleProfile
 from apps.rbac.rights import actor_model_permissions, missing_role_rights
 from apps.rbac.selectors import codename_of, permission_catalog, role_list
 from apps.users.models import User
+from launch.errors import PermissionDenied as Refusal
 from launch.permissions import OBJECT_ACTIONS, object_actions_of, objects_visible_to
 
 
@@ -40,12 +40,12 @@ def refusal_message(error: Exception) -> str:
     """The text of a service's refusal (403 or 422), for a form error or a message."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
-    return str(getattr(error, "detail", error))
+    return str(error)
 
 
 @contextmanager
 def refusals_as_403() -> Iterator[None]:
-    """A service's refusal is DRF's 403, which the admin does not know: make it Django's.
+    """A service's refusal is a domain error, which the admin does not know: make it Django's.
     The admin's own checks keep honest pages from getting here; crafted posts do."""
     try:
         yield
@@ -118,6 +118,18 @@ class ObjectPermissionAdmin(GuardedModelAdmin):
         the add view (log, redirect) sees its pk. Services create, grants included; the
         admin never writes a row or a grant itself."""
         obj.__dict__.update(saved.__dict__)
+
+    def delete_through_service(self, obj: Model) -> None:
+        """Delete `obj` with its app's delete service, as the API does (files, vectors,
+        grants and activity go with it); the admin never deletes a row itself."""
+        raise NotImplementedError(f"{type(self).__name__} must delete through its service.")
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        self.delete_through_service(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.delete_through_service(obj)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The service saved the many-to-many fields with the row; only inlines are left.

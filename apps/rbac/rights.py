@@ -25,19 +25,19 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Exists, OuterRef, Q
-from rest_framework import exceptions
 
 from apps.users.models import User
+from launch import errors
 from launch.permissions import grant_models
 
 SHOWN = 5  # missing rights named in a refusal; the rest are counted
 
 
-class Refused(exceptions.PermissionDenied):
+class Refused(errors.PermissionDenied):
     """403: the change would hand out a right the actor does not hold."""
 
-    default_detail = "You may not hand out rights you do not hold."
-    default_code = "escalation_refused"
+    code = "escalation_refused"
+    default_message = "You may not hand out rights you do not hold."
 
 
 def unrestricted(actor: User | None) -> bool:

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from apps.rbac.admin import ObjectPermissionAdmin
 from apps.tags.models import Tag
-from apps.tags.services import DUPLICATE, tag_create, tag_update
+from apps.tags.services import DUPLICATE, tag_create, tag_delete, tag_update
 from apps.users.models import User
 
 
@@ -51,3 +51,6 @@ class TagAdmin(ObjectPermissionAdmin):
         else:
             user = cast(User, request.user)
             self.adopt(obj, tag_create(user=user, name=obj.name, color=obj.color))
+
+    def delete_through_service(self, obj: Any) -> None:
+        tag_delete(tag=obj)

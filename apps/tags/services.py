@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from apps.tags.models import DEFAULT_COLOR, Tag
 from apps.users.models import User
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict
 from launch.permissions import grant_owner_permissions
 
 DUPLICATE = "You already have a tag with this name."

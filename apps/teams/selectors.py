@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db.models import BooleanField, Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.users.models import User
+from launch.errors import NotFound
 
 
 def _with_caller(teams: QuerySet[Team], user: User) -> QuerySet[Team]:
@@ -50,13 +50,13 @@ def team_get(*, user: User, team_id: Any) -> Team:
     try:
         pk = uuid.UUID(str(team_id))
     except ValueError:
-        raise Http404 from None
+        raise NotFound() from None
     teams = Team.objects.filter(pk=pk)
     if not user.is_superuser:
         teams = teams.filter(Exists(Membership.objects.filter(team=OuterRef("pk"), user=user)))
     team = _with_caller(teams, user).first()
     if team is None:
-        raise Http404
+        raise NotFound()
     return team
 
 

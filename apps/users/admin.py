@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.rbac import services as rights_services
-from apps.rbac.admin import refusals_as_403
+from apps.rbac.admin import ObjectPermissionAdmin, refusals_as_403
 from apps.rbac.rights import covers_account, missing_role_rights
 from apps.users import services
 from apps.users.models import User
@@ -123,7 +123,16 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         if not change:
-            super().save_model(request, obj, form, change)
+            # The form has run the password validators; the service adds the default role.
+            data = form.cleaned_data
+            created = services.user_create(
+                email=obj.email,
+                password=data["password1"] if data.get("set_usable_password", True) else None,
+                full_name=obj.full_name,
+                validate=False,
+                actor=request.user,  # type: ignore[arg-type]
+            )
+            ObjectPermissionAdmin.adopt(obj, created)
             return
         stored = User.objects.get(pk=obj.pk)
         flags = {name: getattr(obj, name) for name in ("is_superuser", "is_staff")}

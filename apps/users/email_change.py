@@ -26,7 +26,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from apps.users.models import User, normalize_email
 from apps.users.recovery import INVALID_TOKEN, Email
-from apps.users.services import BadRequest, user_update
+from apps.users.services import user_update
+from launch import errors
 
 logger = logging.getLogger("apps.users")
 SALT = "launch.users.email-change"
@@ -115,7 +116,7 @@ def email_change_confirm(*, token: str) -> User:
         active = User.objects.select_for_update().filter(is_active=True)
         user = active.filter(pk=uuid.UUID(user_id)).first()
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise BadRequest(INVALID_TOKEN) from None
+        raise errors.Invalid(INVALID_TOKEN) from None
     if user is None or not constant_time_compare(fingerprint, _fingerprint(user)):
-        raise BadRequest(INVALID_TOKEN)
+        raise errors.Invalid(INVALID_TOKEN)
     return user_update(user=user, email=new_email)

@@ -23,7 +23,8 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from apps.users.models import User, normalize_email
-from apps.users.services import BadRequest, user_set_password
+from apps.users.services import user_set_password
+from launch import errors
 
 logger = logging.getLogger("apps.users")
 generator = PasswordResetTokenGenerator()
@@ -111,5 +112,5 @@ def password_reset(*, token: str, new_password: str) -> User:
     Side effects: the password change revokes every token of the user."""
     user = _user_from_token_locked(token)
     if user is None:
-        raise BadRequest(INVALID_TOKEN)
+        raise errors.Invalid(INVALID_TOKEN)
     return user_set_password(user=user, password=new_password)

@@ -21,20 +21,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from rest_framework import exceptions
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.users.models import User, normalize_email
-from launch.api.exceptions import Conflict
+from launch import errors
 
 DUPLICATE_EMAIL = "The user with this email already exists in the system."
 EMAIL_TAKEN = "User with this email already exists"
-
-
-class BadRequest(exceptions.APIException):
-    status_code = 400
-    default_detail = "Bad request."
-    default_code = "bad_request"
 
 
 def _check_password(password: str, user: User, field: str) -> None:
@@ -51,7 +44,7 @@ def _save_unique(user: User) -> None:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise Conflict(DUPLICATE_EMAIL) from exc
+        raise errors.Conflict(DUPLICATE_EMAIL) from exc
 
 
 def user_revoke_tokens(*, user: User) -> int:
@@ -101,7 +94,7 @@ def user_create(
     if user.is_superuser or user.is_staff:
         require_superuser(actor, "make users staff or superusers")
     if User.objects.filter(email=user.email).exists():
-        raise Conflict(DUPLICATE_EMAIL)
+        raise errors.Conflict(DUPLICATE_EMAIL)
     if password is None:
         user.set_unusable_password()
     else:
@@ -117,7 +110,7 @@ def user_create(
 def user_register(*, email: str, password: str, full_name: str = "") -> User:
     """Self-service signup; 403 when `USERS_OPEN_REGISTRATION` is off."""
     if not settings.USERS_OPEN_REGISTRATION:
-        raise exceptions.PermissionDenied("Open user registration is forbidden on this server")
+        raise errors.PermissionDenied("Open user registration is forbidden on this server")
     return user_create(email=email, password=password, full_name=full_name)
 
 
@@ -147,7 +140,7 @@ def user_update(
         email = normalize_email(email)
         if email != user.email:
             if User.objects.filter(email=email).exclude(pk=user.pk).exists():
-                raise Conflict(EMAIL_TAKEN)
+                raise errors.Conflict(EMAIL_TAKEN)
             user.email = email
     if full_name is not None:
         user.full_name = full_name
@@ -187,7 +180,7 @@ def user_update_me(
     new_email = normalize_email(email) if email is not None else None
     changing = new_email is not None and new_email != user.email
     if changing and not user.check_password(current_password or ""):
-        raise BadRequest("Incorrect password")
+        raise errors.Invalid("Incorrect password")
     user = user_update(user=user, full_name=full_name)
     if changing:
         assert new_email is not None
@@ -232,9 +225,9 @@ def user_set_password(*, user: User, password: str | None, validate: bool = True
 def user_change_password(*, user: User, current_password: str, new_password: str) -> User:
     """The user's own password change: 400 on a wrong or unchanged password."""
     if not user.check_password(current_password):
-        raise BadRequest("Incorrect password")
+        raise errors.Invalid("Incorrect password")
     if current_password == new_password:
-        raise BadRequest("New password cannot be the same as the current one")
+        raise errors.Invalid("New password cannot be the same as the current one")
     return user_set_password(user=user, password=new_password)
 
 
@@ -253,7 +246,7 @@ def user_delete(*, user: User) -> None:
 def user_delete_self(*, user: User) -> None:
     """A user closing its own account; superusers may not (someone must stay in charge)."""
     if user.is_superuser:
-        raise exceptions.PermissionDenied("Super users are not allowed to delete themselves")
+        raise errors.PermissionDenied("Super users are not allowed to delete themselves")
     user_delete(user=user)
 
 
@@ -265,11 +258,11 @@ def user_authenticate(*, email: str, password: str) -> User:
     user = User.objects.filter(email=normalize_email(email)).first()
     if user is None:
         User().set_password(password)
-        raise BadRequest("Incorrect email or password")
+        raise errors.Invalid("Incorrect email or password")
     if not user.check_password(password):
-        raise BadRequest("Incorrect email or password")
+        raise errors.Invalid("Incorrect email or password")
     if not user.is_active:
-        raise BadRequest("Inactive user")
+        raise errors.Invalid("Inactive user")
     return user
 
 
@@ -295,7 +288,7 @@ def user_ensure_first_superuser() -> FirstSuperuser:
     password = settings.FIRST_SUPERUSER_PASSWORD
     generated = None
     if not password:
-        if not getattr(settings, "LOCAL_GENERATE_SUPERUSER_PASSWORD", False):
+        if not settings.LOCAL_GENERATE_SUPERUSER_PASSWORD:
             raise ImproperlyConfigured(
                 "The environment variable FIRST_SUPERUSER_PASSWORD is required to create "
                 f"the first superuser ({email})."

@@ -28,7 +28,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, Token, TokenError
@@ -36,6 +35,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.users.models import User
 from launch.api.authentication import TOKEN_VERSION_CLAIM
+from launch.errors import NotAuthenticated
 
 INVALID_REFRESH = "Refresh token is invalid, expired or revoked"
 
@@ -111,7 +111,7 @@ def _decode(raw: str) -> RefreshToken:
     try:
         return _PresentedRefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise AuthenticationFailed(INVALID_REFRESH, code="token_not_valid") from exc
+        raise NotAuthenticated(INVALID_REFRESH, code="token_not_valid") from exc
 
 
 def _locked_outstanding(token: RefreshToken) -> OutstandingToken | None:
@@ -135,7 +135,7 @@ def _holder(token: RefreshToken) -> User:
         or token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)
         or token.get(TOKEN_VERSION_CLAIM, 0) != user.token_version
     ):
-        raise AuthenticationFailed(INVALID_REFRESH, code="token_not_valid")
+        raise NotAuthenticated(INVALID_REFRESH, code="token_not_valid")
     return user
 
 
@@ -152,7 +152,7 @@ def token_refresh(*, raw: str) -> TokenPair:
     token = _decode(raw)
     outstanding = _locked_outstanding(token)
     if outstanding is None or _is_blacklisted(outstanding):
-        raise AuthenticationFailed(INVALID_REFRESH, code="token_not_valid")
+        raise NotAuthenticated(INVALID_REFRESH, code="token_not_valid")
     user = _holder(token)
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_issue(user=user, replaces=outstanding.jti)
@@ -197,10 +197,10 @@ def token_renew(*, raw: str) -> Renewal:
     token = _decode(raw)
     outstanding = _locked_outstanding(token)
     if outstanding is None:
-        raise AuthenticationFailed(INVALID_REFRESH, code="token_not_valid")
+        raise NotAuthenticated(INVALID_REFRESH, code="token_not_valid")
     if _is_blacklisted(outstanding):
         if not _rotated_moments_ago(outstanding):
-            raise AuthenticationFailed(INVALID_REFRESH, code="token_not_valid")
+            raise NotAuthenticated(INVALID_REFRESH, code="token_not_valid")
         return Renewal(user=_holder(token), pair=None)
     user = _holder(token)
     BlacklistedToken.objects.create(token=outstanding)

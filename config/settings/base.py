@@ -321,6 +321,10 @@ DEFAULT_ROLE = env.str("DEFAULT_ROLE", default="member")
 LAUNCH_PERMISSION_APPS = ["auth.group", "users", "tags", "items", "projects", "chat"]
 FIRST_SUPERUSER = env.str("FIRST_SUPERUSER", default="admin@example.com")
 FIRST_SUPERUSER_PASSWORD = env.str("FIRST_SUPERUSER_PASSWORD", default="")
+# Where `bootstrap` writes a generated first password (local and test settings only
+# generate one; production requires FIRST_SUPERUSER_PASSWORD).
+FIRST_SUPERUSER_FILE = BASE_DIR / ".data" / "first_superuser.txt"
+LOCAL_GENERATE_SUPERUSER_PASSWORD = False
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Launch API",
@@ -369,6 +373,38 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Time limits in seconds. The soft one raises SoftTimeLimitExceeded inside the task, which
+# ends it cleanly (a document ends `failed`); the hard one, a little later, kills the pool
+# process. Ingestion (documents, model rollouts) gets its own, longer pair.
+TASK_SOFT_TIME_LIMIT = env.int("TASK_SOFT_TIME_LIMIT", default=300)
+TASK_TIME_LIMIT = env.int("TASK_TIME_LIMIT", default=330)
+INGESTION_TASK_SOFT_TIME_LIMIT = env.int("INGESTION_TASK_SOFT_TIME_LIMIT", default=1800)
+INGESTION_TASK_TIME_LIMIT = env.int("INGESTION_TASK_TIME_LIMIT", default=1860)
+for _soft, _hard in (
+    ("TASK_SOFT_TIME_LIMIT", "TASK_TIME_LIMIT"),
+    ("INGESTION_TASK_SOFT_TIME_LIMIT", "INGESTION_TASK_TIME_LIMIT"),
+):
+    if not 0 < globals()[_soft] < globals()[_hard]:
+        raise ImproperlyConfigured(f"{_soft} must be positive and below {_hard}.")
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
+INGESTION_TASKS = [
+    "apps.projects.tasks.document_process",
+    "launch.vector_store.tasks.rollout_scope",
+    "launch.vector_store.tasks.version_drop",
+]
+CELERY_TASK_ANNOTATIONS = {
+    name: {
+        "soft_time_limit": INGESTION_TASK_SOFT_TIME_LIMIT,
+        "time_limit": INGESTION_TASK_TIME_LIMIT,
+    }
+    for name in INGESTION_TASKS
+}
+# Retries of a dependency that is down (Celery's autoretry): waits grow 10, 20, 40, ...
+# seconds up to the cap, each drawn at random below that (jitter), so a recovering
+# service is not hit by every waiting task at once.
+TASK_RETRY_BACKOFF = 10
+TASK_RETRY_BACKOFF_MAX = 300
 
 # --- AI ----------------------------------------------------------------------------------
 EMBEDDING_PROVIDER = env.str("EMBEDDING_PROVIDER", default="hashing")
@@ -392,7 +428,8 @@ DOCUMENT_MAX_COMPRESSION_RATIO = env.int("DOCUMENT_MAX_COMPRESSION_RATIO", defau
 # after DOCUMENT_MAX_ATTEMPTS processing attempts it is failed instead of looping forever.
 DOCUMENT_STUCK_AFTER_MINUTES = env.int("DOCUMENT_STUCK_AFTER_MINUTES", default=10)
 DOCUMENT_MAX_ATTEMPTS = env.int("DOCUMENT_MAX_ATTEMPTS", default=3)
-# Task-level retries of an unreachable embedding service (on top of the provider's own).
+# Task-level retries of an unreachable embedding service (on top of the provider's own);
+# read when the task module loads.
 DOCUMENT_EMBEDDING_RETRIES = env.int("DOCUMENT_EMBEDDING_RETRIES", default=3)
 SEARCH_DEFAULT_K = env.int("SEARCH_DEFAULT_K", default=10)
 # Longest accepted search query and chat message (characters; longer is a 422), and the
@@ -400,6 +437,17 @@ SEARCH_DEFAULT_K = env.int("SEARCH_DEFAULT_K", default=10)
 SEARCH_QUERY_MAX_CHARS = env.int("SEARCH_QUERY_MAX_CHARS", default=1000)
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=32_000)
 VECTOR_KEYWORD_MAX_TERMS = env.int("VECTOR_KEYWORD_MAX_TERMS", default=32)
+# Search strategy tunables (launch/vector_store/services/search.py), measured in
+# docs/benchmarks.md: at 1,000,000 rows (ef_construction=32), ef_search=100 gave unscoped
+# recall@10 0.950 and 200 gave 0.971; an exact scan of a 10,000-row scope beat filtered
+# HNSW there (11 vs 34 ms p95), so scopes up to VECTOR_EXACT_SCAN_MAX_ROWS stay exact.
+VECTOR_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_EXACT_SCAN_MAX_ROWS", default=20_000)
+VECTOR_HNSW_EF_SEARCH = env.int("VECTOR_HNSW_EF_SEARCH", default=200)
+VECTOR_HNSW_MAX_SCAN_TUPLES = env.int("VECTOR_HNSW_MAX_SCAN_TUPLES", default=50_000)
+# Candidates each side of a hybrid search ranks before fusion, and the most keyword
+# matches ranked at all (a common word cannot make the keyword side scan everything).
+VECTOR_HYBRID_CANDIDATES = env.int("VECTOR_HYBRID_CANDIDATES", default=100)
+VECTOR_KEYWORD_MATCH_CAP = env.int("VECTOR_KEYWORD_MATCH_CAP", default=1_000)
 # Chat models (launch/ai/llm): "extractive" (offline, quotes passages) or "openai" (any
 # OpenAI-compatible /v1/chat/completions). The prompt stays within
 # min(project max_context_tokens, LLM_CONTEXT_TOKENS) - LLM_MAX_ANSWER_TOKENS.

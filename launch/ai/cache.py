@@ -28,10 +28,6 @@ class PerConfiguration(Generic[C, T]):
             self._entry = (config, built)
             return built
 
-    def reset(self) -> None:
-        with self._lock:
-            self._drop()
-
     def _drop(self) -> None:
         if self._entry is not None:
             close = getattr(self._entry[1], "close", None)

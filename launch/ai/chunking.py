@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from launch.ai._settings import setting
+from django.conf import settings
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -52,8 +52,8 @@ def chunk_pages(
     ``size`` and ``overlap`` default to the ``CHUNK_SIZE`` and ``CHUNK_OVERLAP`` settings.
     Never returns empty or whitespace-only chunks; blank pages contribute nothing.
     """
-    size = int(setting("CHUNK_SIZE", 1000)) if size is None else size
-    overlap = int(setting("CHUNK_OVERLAP", 150)) if overlap is None else overlap
+    size = int(settings.CHUNK_SIZE) if size is None else size
+    overlap = int(settings.CHUNK_OVERLAP) if overlap is None else overlap
     if size < 1:
         raise ValueError("chunk size must be at least 1 character")
     if not 0 <= overlap < size:

@@ -36,6 +36,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWT
 from rest_framework_simplejwt.tokens import AccessToken
 
 from launch.api.origins import cookie_write_refusal
+from launch.errors import NotAuthenticated
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -87,9 +88,11 @@ class JWTAuthentication(BaseJWTAuthentication):
 
         try:
             renewal = token_renew(raw=raw)
-        except exceptions.AuthenticationFailed:
+        except NotAuthenticated as error:
             setattr(request._request, _CLEAR, True)
-            raise
+            # DRF's own class: authentication marks the request anonymous and answers
+            # with this authenticator's challenge.
+            raise exceptions.AuthenticationFailed(error.message, code=error.code) from error
         if renewal.pair is None:
             # A concurrent request rotated this refresh token a moment ago; its response
             # carries the new cookies. This one is served without touching them.
@@ -125,8 +128,8 @@ def cookie_settings() -> dict[str, Any]:
     """httpOnly (no script can read them), Secure outside DEBUG, SameSite (Lax default)."""
     return {
         "httponly": True,
-        "secure": bool(getattr(settings, "AUTH_COOKIE_SECURE", True)),
-        "samesite": getattr(settings, "AUTH_COOKIE_SAMESITE", "Lax"),
+        "secure": bool(settings.AUTH_COOKIE_SECURE),
+        "samesite": settings.AUTH_COOKIE_SAMESITE,
         "path": "/",
     }
 

@@ -2,7 +2,8 @@
 
 - validation errors -> 422 `{"detail": [{"loc": ["body", "field"], "msg", "type"}]}`,
   the shape FastAPI clients already parse;
-- everything else -> its status with `{"detail": "human message"}`;
+- everything else -> its status with `{"detail": "human message"}`, the domain errors of
+  `launch.errors` (what services raise) by the table `DOMAIN_STATUS`;
 - an unreachable database, or a statement stopped by `statement_timeout` -> 503;
 - data the database refuses (NUL in text, a number out of range) -> 422, a fallback for
   what the parsers and serializers did not catch first;
@@ -24,15 +25,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from launch import errors
 from launch.db import is_statement_timeout
 
 logger = logging.getLogger("launch.api")
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -148,7 +144,38 @@ def _database_error(exc: DatabaseError | InterfaceError) -> exceptions.APIExcept
     return exceptions.APIException("Internal server error.")
 
 
+# Most specific first: a subclass of a listed class takes its base's status.
+DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
+    errors.Invalid: status.HTTP_400_BAD_REQUEST,
+    errors.NotAuthenticated: status.HTTP_401_UNAUTHORIZED,
+    errors.PermissionDenied: status.HTTP_403_FORBIDDEN,
+    errors.NotFound: status.HTTP_404_NOT_FOUND,
+    errors.Conflict: status.HTTP_409_CONFLICT,
+    errors.Gone: status.HTTP_410_GONE,
+}
+
+
+def _domain_response(exc: errors.DomainError, context: dict[str, Any]) -> Response:
+    code = next(
+        (code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)),
+        status.HTTP_400_BAD_REQUEST,
+    )
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.NotAuthenticated):
+        # As DRF does for its own 401s: name the scheme, or answer 403 when none applies.
+        view, request = context.get("view"), context.get("request")
+        challenge = view.get_authenticate_header(request) if view and request else None
+        if challenge:
+            headers["WWW-Authenticate"] = challenge
+        else:
+            code = status.HTTP_403_FORBIDDEN
+    set_rollback()
+    return Response({"detail": exc.message}, status=code, headers=headers)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, errors.DomainError):
+        return _domain_response(exc, context)
     refused = _refused_input(exc)
     if refused is not None:
         set_rollback()

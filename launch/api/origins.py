@@ -94,8 +94,8 @@ def trusted_origins(request: HttpRequest | Request) -> TrustedOrigins:
     return TrustedOrigins(
         [
             own,
-            *getattr(settings, "CORS_ALLOWED_ORIGINS", ()),
-            *getattr(settings, "CSRF_TRUSTED_ORIGINS", ()),
+            *settings.CORS_ALLOWED_ORIGINS,
+            *settings.CSRF_TRUSTED_ORIGINS,
         ]
     )
 

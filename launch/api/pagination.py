@@ -21,7 +21,7 @@ DEFAULT_LIMIT = 100
 
 
 def max_limit() -> int:
-    return int(getattr(settings, "API_MAX_PAGE_SIZE", 1000))
+    return int(settings.API_MAX_PAGE_SIZE)
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -21,7 +21,6 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-DEFAULT_MAX_DEPTH = 32
 # The most problems listed in one answer; the rest are alike.
 MAX_REPORTED = 20
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -32,7 +31,7 @@ Path = tuple[str | int, ...]
 
 
 def max_depth() -> int:
-    return int(getattr(settings, "API_JSON_MAX_DEPTH", DEFAULT_MAX_DEPTH))
+    return int(settings.API_JSON_MAX_DEPTH)
 
 
 def printable(part: str | int) -> str | int:

@@ -7,7 +7,9 @@
   `view` -> 404 (the row's existence is not revealed), `view` but not the action -> 403.
 
 Superusers pass both. Staff status grants nothing here: it only opens the admin.
-A custom action names its permission with `@action(..., permission_action="share")`.
+A custom action names its permission with `@action(..., permission_action="share")`, or
+per HTTP method of its route, `permission_action={"POST": "change"}` (the other methods
+keep their own).
 
 A request made with an API key (`request.auth` is an `apps.apikeys` ApiKey) holds a model
 permission only if the key's scopes name it AND its creator holds it now (`has_perm`):
@@ -20,6 +22,7 @@ those that `PersonOnly` guards (key management, password, email, rights).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Model
@@ -42,7 +45,11 @@ METHOD_ACTIONS = {
 
 def required_action(request: Request, view: Any) -> str:
     """The permission action a request needs: the view's override, else its method's."""
-    return getattr(view, "permission_action", None) or METHOD_ACTIONS.get(request.method or "", "")
+    method = request.method or ""
+    override = getattr(view, "permission_action", None)
+    if isinstance(override, Mapping):
+        override = override.get(method)
+    return override or METHOD_ACTIONS.get(method, "")
 
 
 def credential_scopes(request: Request) -> frozenset[str] | None:

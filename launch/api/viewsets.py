@@ -7,6 +7,7 @@ visibly by declaring its own `permission_classes` and `filter_backends`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Model
@@ -47,9 +48,9 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "uuid"
     permission_classes = [ObjectPermission]
     filter_backends = _default_filter_backends()
-    # Set per route with `@action(..., permission_action="share")`; None means the
-    # HTTP method's action (view/add/change/delete).
-    permission_action: str | None = None
+    # Set per route with `@action(..., permission_action="share")`, or per method of the
+    # route with a mapping; None means the HTTP method's action (view/add/change/delete).
+    permission_action: str | Mapping[str, str] | None = None
     # Actions whose reads tolerate a little replica lag (launch/replicas.py): served by a
     # read replica, when configured, after authentication and permissions read the primary.
     replica_actions: frozenset[str] = frozenset({"list"})

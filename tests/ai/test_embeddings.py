@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,7 +23,6 @@ from launch.ai.embeddings import (
     OpenAIEmbeddingProvider,
     build_embedding_provider,
     get_embedding_provider,
-    reset_embedding_provider,
 )
 from tests.support.llm_server import LLMServer
 
@@ -36,8 +36,8 @@ def cosine(a: list[float], b: list[float]) -> float:
 
 def test_hashing_is_deterministic_across_instances() -> None:
     text = "Quarterly revenue grew by 12% in the EMEA region."
-    first = HashingEmbeddingProvider().embed_query(text)
-    second = HashingEmbeddingProvider().embed_documents([text])[0]
+    first = HashingEmbeddingProvider(384).embed_query(text)
+    second = HashingEmbeddingProvider(384).embed_documents([text])[0]
     assert first == second
     assert len(first) == 384
 
@@ -51,7 +51,7 @@ def test_hashing_vectors_are_unit_length_even_for_degenerate_text() -> None:
 
 
 def test_hashing_scores_related_text_above_unrelated_text() -> None:
-    provider = HashingEmbeddingProvider()
+    provider = HashingEmbeddingProvider(384)
     query = provider.embed_query("How do I reset my account password?")
     related, unrelated = provider.embed_documents(
         [
@@ -63,7 +63,7 @@ def test_hashing_scores_related_text_above_unrelated_text() -> None:
 
 
 def test_hashing_matches_word_variants_through_character_ngrams() -> None:
-    provider = HashingEmbeddingProvider()
+    provider = HashingEmbeddingProvider(384)
     base = provider.embed_query("invoice")
     assert cosine(base, provider.embed_query("invoices")) > 0.3
     assert cosine(base, provider.embed_query("giraffe")) < 0.1
@@ -199,33 +199,43 @@ def test_openai_empty_input_makes_no_request(server: LLMServer) -> None:
 
 def test_build_rejects_an_unknown_provider_naming_the_setting() -> None:
     with pytest.raises(ImproperlyConfigured, match="EMBEDDING_PROVIDER"):
-        build_embedding_provider(EmbeddingConfig(provider="word2vec"))
+        build_embedding_provider(replace(EmbeddingConfig.from_settings(), provider="word2vec"))
 
 
 def test_build_openai_requires_a_base_url_and_model() -> None:
     with pytest.raises(ImproperlyConfigured, match="EMBEDDING_BASE_URL"):
-        build_embedding_provider(EmbeddingConfig(provider="openai", model="m"))
+        build_embedding_provider(
+            replace(EmbeddingConfig.from_settings(), provider="openai", model="m")
+        )
     with pytest.raises(ImproperlyConfigured, match="EMBEDDING_MODEL"):
-        build_embedding_provider(EmbeddingConfig(provider="openai", base_url="http://x/v1"))
+        build_embedding_provider(
+            replace(EmbeddingConfig.from_settings(), provider="openai", base_url="http://x/v1")
+        )
 
 
 def test_build_openai_from_config(server: LLMServer) -> None:
-    config = EmbeddingConfig(provider="openai", model="m", dimensions=8, base_url=server.url)
+    config = replace(
+        EmbeddingConfig.from_settings(),
+        provider="openai",
+        model="m",
+        dimensions=8,
+        base_url=server.url,
+    )
     provider = build_embedding_provider(config)
     assert (provider.model_name, provider.dimensions) == ("m", 8)
     assert len(provider.embed_query("hello")) == 8
 
 
 def test_config_repr_hides_the_api_key() -> None:
-    assert "sk-secret" not in repr(EmbeddingConfig(api_key="sk-secret"))
+    assert "sk-secret" not in repr(replace(EmbeddingConfig.from_settings(), api_key="sk-secret"))
 
 
-def test_get_embedding_provider_is_cached_until_reset() -> None:
-    reset_embedding_provider()
+def test_get_embedding_provider_is_cached_per_configuration(settings: Any) -> None:
     first = get_embedding_provider()
     assert get_embedding_provider() is first
     assert first.model_name.startswith("hashing-v1-")
-    reset_embedding_provider()
+    settings.EMBEDDING_DIMENSIONS = first.dimensions * 2
+    assert get_embedding_provider().dimensions == first.dimensions * 2
     assert get_embedding_provider() is not first
 
 
@@ -234,7 +244,9 @@ def test_get_embedding_provider_is_cached_until_reset() -> None:
     reason="sentence-transformers is installed; this checks the message when it is not",
 )
 def test_sentence_transformers_missing_package_is_a_clear_error() -> None:
-    config = EmbeddingConfig(provider="sentence-transformers", model="all-MiniLM-L6-v2")
+    config = replace(
+        EmbeddingConfig.from_settings(), provider="sentence-transformers", model="all-MiniLM-L6-v2"
+    )
     with pytest.raises(
         ImproperlyConfigured, match="sentence-transformers package is not installed"
     ):
@@ -246,7 +258,11 @@ def test_sentence_transformers_missing_package_is_a_clear_error() -> None:
     reason="the optional sentence-transformers package is not installed",
 )
 def test_sentence_transformers_never_downloads_a_missing_model(tmp_path: object) -> None:
-    config = EmbeddingConfig(provider="sentence-transformers", model=f"{tmp_path}/no-such-model")
+    config = replace(
+        EmbeddingConfig.from_settings(),
+        provider="sentence-transformers",
+        model=f"{tmp_path}/no-such-model",
+    )
     with pytest.raises(ImproperlyConfigured, match="local files"):
         build_embedding_provider(config)
 
@@ -265,4 +281,3 @@ def test_get_embedding_provider_follows_settings(settings: Any, server: LLMServe
     settings.EMBEDDING_PROVIDER = "nonsense"
     with pytest.raises(ImproperlyConfigured, match="EMBEDDING_PROVIDER='nonsense'"):
         get_embedding_provider()
-    reset_embedding_provider()

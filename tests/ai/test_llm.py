@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -24,7 +25,6 @@ from launch.ai.llm import (
     TextDelta,
     build_chat_model,
     get_chat_model,
-    reset_chat_model,
 )
 from launch.ai.llm.extractive import INTRO, NOTHING_FOUND
 from tests.support.llm_server import LLMServer
@@ -209,20 +209,22 @@ def test_stream_that_stalls_mid_answer_times_out(server: LLMServer) -> None:
 
 
 def test_build_defaults_to_extractive_and_rejects_unknown_providers() -> None:
-    assert isinstance(build_chat_model(LLMConfig()), ExtractiveChatModel)
+    assert isinstance(build_chat_model(LLMConfig.from_settings()), ExtractiveChatModel)
     with pytest.raises(ImproperlyConfigured, match="LLM_PROVIDER='gpt'"):
-        build_chat_model(LLMConfig(provider="gpt"))
+        build_chat_model(replace(LLMConfig.from_settings(), provider="gpt"))
 
 
 def test_build_openai_requires_a_base_url_and_model() -> None:
     with pytest.raises(ImproperlyConfigured, match="LLM_BASE_URL"):
-        build_chat_model(LLMConfig(provider="openai", model="m"))
+        build_chat_model(replace(LLMConfig.from_settings(), provider="openai", model="m"))
     with pytest.raises(ImproperlyConfigured, match="LLM_MODEL"):
-        build_chat_model(LLMConfig(provider="openai", base_url="http://x/v1"))
+        build_chat_model(
+            replace(LLMConfig.from_settings(), provider="openai", base_url="http://x/v1")
+        )
 
 
 def test_config_repr_hides_the_api_key() -> None:
-    assert "sk-secret" not in repr(LLMConfig(api_key="sk-secret"))
+    assert "sk-secret" not in repr(replace(LLMConfig.from_settings(), api_key="sk-secret"))
 
 
 def test_get_chat_model_follows_settings(settings: Any, server: LLMServer) -> None:
@@ -234,5 +236,4 @@ def test_get_chat_model_follows_settings(settings: Any, server: LLMServer) -> No
     assert isinstance(model, OpenAIChatModel)
     assert model.complete(QUESTION, max_tokens=8, temperature=0).model == "remote-chat"
     settings.LLM_PROVIDER = "extractive"
-    assert isinstance(get_chat_model(), ExtractiveChatModel)
-    reset_chat_model()
+    assert isinstance(get_chat_model(), ExtractiveChatModel)  # the remote one is closed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,15 @@ def test_vectors_are_unit_length_in_input_order_across_batches(model_dir: Path):
 
 
 def test_the_provider_is_chosen_by_settings(model_dir: Path):
-    config = EmbeddingConfig(provider="onnx", model=str(model_dir), dimensions=0)
+    config = replace(
+        EmbeddingConfig.from_settings(), provider="onnx", model=str(model_dir), dimensions=0
+    )
     provider = build_embedding_provider(config)
     assert provider.dimensions == DIMENSIONS
 
-    wrong = EmbeddingConfig(provider="onnx", model=str(model_dir), dimensions=384)
+    wrong = replace(
+        EmbeddingConfig.from_settings(), provider="onnx", model=str(model_dir), dimensions=384
+    )
     with pytest.raises(ImproperlyConfigured, match="8-dimensional"):
         build_embedding_provider(wrong)
 

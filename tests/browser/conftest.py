@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.launch_server import LaunchServer, free_port
+from tests.support.launch_server import LaunchServer
+from tests.support.ports import free_port
 
 PAGE = (Path(__file__).parent / "page.html").read_bytes()
 CHROMIUM_ARGS = [

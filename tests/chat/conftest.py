@@ -15,7 +15,6 @@ from apps.chat.models import ChatConversation
 from apps.projects import services as projects
 from apps.projects.models import Document, Project
 from apps.users.models import User
-from launch.ai.llm import reset_chat_model
 from tests.factories import make_member, member, roleless, roles, stranger
 from tests.support.llm_server import LLMServer
 
@@ -45,7 +44,7 @@ def ingest(project: Project, text: str, name: str = "notes.txt") -> Document:
         document_type=None,
         enqueue=False,
     )
-    projects.document_process(document_id=document.pk)
+    projects.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     assert document.status == Document.Status.COMPLETED, document.error_message
     return document
@@ -91,7 +90,6 @@ def llm(settings: Any) -> Iterator[LLMServer]:
         settings.LLM_TIMEOUT = 2.0
         settings.LLM_MAX_RETRIES = 1
         yield server
-    reset_chat_model()
 
 
 @pytest.fixture

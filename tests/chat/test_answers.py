@@ -193,7 +193,7 @@ def test_a_citation_of_a_pdf_names_its_page_as_an_integer(client_for, member, pr
         document_type=None,
         enqueue=False,
     )
-    projects.document_process(document_id=document.pk)
+    projects.document_ingest(document_id=document.pk)
     conversation = start(member, project)
     body = ask(client_for(member), conversation, "Who records the tide tables?").json()
     reference = body["document_references"][0]

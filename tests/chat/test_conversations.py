@@ -143,3 +143,17 @@ def test_create_rename_and_generate_title_answer_the_full_conversation(
     assert titled["message"] == "Title generation started"
     assert titled["id"] == str(conversation.pk)
     assert "messages" in titled
+
+
+def test_a_title_renamed_in_the_admin_is_hand_set_as_through_the_api(superuser, conversation):
+    from django.test import Client
+
+    staff = Client()
+    staff.force_login(superuser)
+    response = staff.post(
+        f"/admin/chat/chatconversation/{conversation.pk}/change/",
+        {"title": "Named by staff", "messages-TOTAL_FORMS": 0, "messages-INITIAL_FORMS": 0},
+    )
+    assert response.status_code == 302, response.content
+    conversation.refresh_from_db()
+    assert (conversation.title, conversation.title_set_by_user) == ("Named by staff", True)

@@ -24,7 +24,7 @@ from apps.chat.models import ChatMessage
 from tests.conftest import bearer
 from tests.factories import make_member, roles
 from tests.projects.conftest import create_project, ingest
-from tests.support.celery_worker import _database_url
+from tests.support.processes import database_url
 from tests.support.servers import LaunchServer
 
 __all__ = ["make_member", "roles"]
@@ -86,8 +86,8 @@ def test_leaving_mid_retrieval_cancels_the_query_and_skips_the_model(server, con
     path = f"/api/v1/chat/conversations/{talk.pk}/messages/stream"
     # The watcher reads pg_stat_activity outside any transaction, which would freeze it.
     with (
-        psycopg.connect(_database_url()) as locker,
-        psycopg.connect(_database_url(), autocommit=True) as watcher,
+        psycopg.connect(database_url()) as locker,
+        psycopg.connect(database_url(), autocommit=True) as watcher,
     ):
         locker.execute("LOCK TABLE vector_store_vectorrecord IN ACCESS EXCLUSIVE MODE")
         client = post_and_leave(server, path, bearer(owner), {"content": "when is high tide"})

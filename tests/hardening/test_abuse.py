@@ -272,7 +272,7 @@ def test_write_endpoints_ignore_or_refuse_privileged_fields_and_answers_never_le
     assert stored.sha256 != "0" * 64
     assert not theirs.documents.exists()
 
-    projects.document_process(document_id=stored.pk)  # searchable, so search is toured too
+    projects.document_ingest(document_id=stored.pk)  # searchable, so search is toured too
     tour.send("post", "/search", 200, {"query": "ferry timetable", "k": 5})
     tour.send("get", f"/documents/{document['id']}", 200)
     tour.send("get", f"/documents/{document['id']}/progress", 200)
@@ -453,7 +453,7 @@ def test_hostile_documents_end_failed_or_harmless_never_crash_or_leak(member, ki
     build, name = HOSTILE_FILES[kind]
     document = upload(project=create_project(owner=member), data=build(), name=name)
     record("hostile files tried", 1)
-    status = projects.document_process(document_id=document.pk)
+    status = projects.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     assert status == document.status
     chunks = list(

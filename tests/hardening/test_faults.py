@@ -36,7 +36,7 @@ from apps.projects.models import Document
 from apps.projects.services import documents_requeue_stuck
 from launch.vector_store.models import VectorRecord
 from tests.factories import make_member, member, roles
-from tests.projects.conftest import create_project, upload
+from tests.projects.conftest import create_project, retry_waits, upload
 from tests.support.celery_worker import CeleryWorker
 from tests.support.documents import make_encrypted_pdf
 from tests.support.llm_server import LLMServer
@@ -373,27 +373,23 @@ def test_a_stalling_embedding_service_is_retried_with_backoff_then_failed_withou
         settings.EMBEDDING_BATCH_SIZE = 2
         settings.CHUNK_SIZE = 200
         settings.CHUNK_OVERLAP = 0
-        settings.DOCUMENT_EMBEDDING_RETRIES = 2
-        countdowns: list[int] = []
-        real_countdown = tasks.retry_countdown
-
-        def observed_countdown(retries: int) -> int:
-            countdowns.append(real_countdown(retries))
-            return countdowns[-1]
-
-        monkeypatch.setattr(tasks, "retry_countdown", observed_countdown)
+        monkeypatch.setattr(tasks.document_process, "max_retries", 2)
         server.stall_next(seconds=0)  # the first batch is embedded ...
         server.stall_next(seconds=5, times=10)  # ... then the service hangs for good
         text = "\n\n".join(f"Entry {i}: the heron waded past marker {i}." * 3 for i in range(8))
         document = upload(project=create_project(owner=member), data=text.encode())
 
-        assert tasks.document_process.apply(args=[str(document.pk)]).get() == "failed"
+        with retry_waits() as waits:
+            assert tasks.document_process.apply(args=[str(document.pk)]).failed()
         record("faults injected", len(server.requests_to("/embeddings")) - 1)
 
     document.refresh_from_db()
     assert document.status == "failed"
     assert "embedding service" in str(document.error_message)
-    assert countdowns == [10, 20]  # two retries, each waiting longer
+    # Two retries, each waiting at most a longer backoff (jitter draws below it).
+    assert len(waits) == 2
+    assert 0 <= waits[0] <= 10
+    assert 0 <= waits[1] <= 20
     assert document.attempts == 3
     half_saved = VectorRecord.objects.filter(
         source_type=ContentType.objects.get_for_model(Document), source_id=document.pk

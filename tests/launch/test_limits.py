@@ -20,7 +20,7 @@ from launch.db import ClientGone, use_background_statement_timeout, with_stateme
 from launch.middleware import ApiErrorMiddleware
 from tests.factories import make_member, roles
 from tests.projects.conftest import create_project
-from tests.support.celery_worker import _database_url
+from tests.support.processes import database_url
 from tests.users.conftest import assert_envelope
 
 __all__ = ["make_member", "roles"]
@@ -99,7 +99,7 @@ def test_a_statement_over_the_timeout_is_a_503_in_the_envelope(make_member, clie
     """Deterministic: the search waits on a lock the test holds until the timeout fires."""
     user = make_member()
     create_project(owner=user)
-    with psycopg.connect(_database_url()) as locker:
+    with psycopg.connect(database_url()) as locker:
         locker.execute("LOCK TABLE vector_store_vectorrecord IN ACCESS EXCLUSIVE MODE")
         with connection.cursor() as cursor:
             cursor.execute("SET statement_timeout = 300")

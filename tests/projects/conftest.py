@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from celery.signals import task_retry
 from django.core.files.base import ContentFile
 
 from apps.projects import services
@@ -50,7 +52,7 @@ def upload(
 def ingest(**kwargs: Any) -> Document:
     """Upload and process in-process; returns the refreshed document."""
     document = upload(**kwargs)
-    services.document_process(document_id=document.pk)
+    services.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     return document
 
@@ -63,3 +65,19 @@ def project(member: User) -> Project:
 @pytest.fixture
 def make_project() -> Callable[..., Project]:
     return create_project
+
+
+@contextmanager
+def retry_waits() -> Iterator[list[float]]:
+    """The waits (seconds) Celery chose for each retry in the block, in order, as its
+    `task_retry` signal reports them (eager runs retry at once, but still choose)."""
+    waits: list[float] = []
+
+    def observe(reason: Any = None, **kwargs: Any) -> None:
+        waits.append(float(reason.when))
+
+    task_retry.connect(observe, weak=False)
+    try:
+        yield waits
+    finally:
+        task_retry.disconnect(observe)

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.admin.sites import site
 from django.test import Client
 
-from apps.projects.models import Document
+from apps.projects.models import Document, Project
 from launch.permissions import share_with_user
+from launch.vector_store.models import VectorRecord
 from tests.projects.conftest import create_project, ingest, upload
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,25 @@ def test_project_change_page_lists_its_documents(staff_client, member):
     page = staff_client.get(f"/admin/projects/project/{project.pk}/change/")
     assert page.status_code == 200
     assert b"manual.txt" in page.content
+
+
+@pytest.mark.parametrize("how", ["page", "bulk action"])
+def test_deleting_projects_in_the_admin_goes_through_the_service(staff_client, member, how):
+    project = create_project(owner=member)
+    ingest(project=project, name="manual.txt")
+    assert VectorRecord.objects.filter(scope_id=project.pk).exists()
+    if how == "page":
+        url = f"/admin/projects/project/{project.pk}/delete/"
+        response = staff_client.post(url, {"post": "yes"})
+    else:
+        response = staff_client.post(
+            "/admin/projects/project/",
+            {"action": "delete_selected", "_selected_action": [str(project.pk)], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not Project.objects.filter(pk=project.pk).exists()
+    # The service deletes each document's vectors; a plain ORM delete would leave them.
+    assert not VectorRecord.objects.filter(scope_id=project.pk).exists()
 
 
 def test_document_list_filters_by_status(staff_client, member):

@@ -10,6 +10,7 @@ would, re-queues the document for the restarted worker.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -93,6 +94,43 @@ def test_upload_is_processed_by_the_worker_found_by_search_and_gone_after_delete
 
     assert client.delete(f"/api/v1/documents/{document_id}").status_code == 200
     assert search(client, "narwhal tusk") == []
+
+
+def test_the_task_log_lines_carry_the_upload_requests_id(client_for, member, worker):
+    worker.extra_env["LOG_FORMAT"] = "json"
+    worker.start()
+    project = create_project(owner=member)
+    response = client_for(member).post(
+        f"/api/v1/projects/{project.pk}/documents",
+        {"file": ContentFile(b"The heron stood in the reeds at dawn.", name="heron.txt")},
+        format="multipart",
+        HTTP_X_REQUEST_ID="upload-4f2a9c",
+    )
+    assert response.status_code == 201, response.content
+    assert response["X-Request-ID"] == "upload-4f2a9c"
+    document_id = response.json()["id"]
+    task_id = Document.objects.get(pk=document_id).task_id
+
+    def task_lines() -> list[dict]:
+        lines = (json.loads(line) for line in worker.log().splitlines() if line.startswith("{"))
+        return [
+            line for line in lines if document_id in line["message"] or task_id in line["message"]
+        ]
+
+    processed = wait_for(
+        lambda: [line for line in task_lines() if line.get("document_id") == document_id],
+        "the document's processed line",
+        worker,
+    )
+    assert processed[0]["status"] == "completed"
+    assert processed[0]["request_id"] == "upload-4f2a9c"
+    # Celery's own line for the task's end, logged in the same pool process, too.
+    succeeded = wait_for(
+        lambda: [line for line in task_lines() if "succeeded" in line["message"]],
+        "the task's succeeded line",
+        worker,
+    )
+    assert succeeded[0]["request_id"] == "upload-4f2a9c"
 
 
 @pytest.mark.promise(1)

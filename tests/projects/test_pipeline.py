@@ -93,7 +93,7 @@ def test_progress_is_reported_per_batch(project, settings, monkeypatch):
 
     # Observe the row between batches, as a client polling /progress would.
     monkeypatch.setattr(provider, "embed_documents", spy)
-    services.document_process(document_id=document.pk)
+    services.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     assert document.status == "completed"
     assert seen == list(range(0, document.total_chunks, 2))
@@ -120,7 +120,7 @@ def test_progress_stays_below_100_until_the_vectors_are_stored(
         return original(source, records)
 
     monkeypatch.setattr(ingestion, "replace_source", observe)
-    services.document_process(document_id=document.pk)
+    services.document_ingest(document_id=document.pk)
 
     (polled,) = at_store
     assert polled["status"] == "processing"
@@ -156,7 +156,7 @@ HOSTILE = [
 def test_hostile_files_end_failed_with_a_reason(project, data, name, fragment):
     document = upload(project=project, data=data, name=name)  # their magic bytes are fine
     record("hostile files tried", 1)
-    status = services.document_process(document_id=document.pk)
+    status = services.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     assert status == document.status == "failed"
     assert fragment.lower() in str(document.error_message).lower()
@@ -170,7 +170,7 @@ def test_binary_junk_named_txt_fails_with_a_reason_even_past_the_upload_check(pr
     document = upload(project=project, name="junk.txt")
     with document.file.storage.open(document.file.name, "wb") as stored:
         stored.write(make_binary_junk(8192))
-    services.document_process(document_id=document.pk)
+    services.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     assert document.status == "failed"
     assert "binary" in str(document.error_message)
@@ -187,7 +187,7 @@ def test_a_pdf_over_the_page_cap_fails_with_a_reason(project, settings):
 def test_an_unexpected_error_fails_with_a_generic_message(project, caplog):
     document = upload(project=project)
     document.file.storage.delete(document.file.name)  # the stored file vanished
-    services.document_process(document_id=document.pk)
+    services.document_ingest(document_id=document.pk)
     document.refresh_from_db()
     assert document.status == "failed"
     assert document.error_message == services.ingestion.GENERIC_FAILURE
@@ -198,7 +198,7 @@ def test_an_unexpected_error_fails_with_a_generic_message(project, caplog):
 def test_processing_twice_leaves_the_same_vector_rows(project):
     document = ingest(project=project, data=LONG_TEXT.encode())
     first = sorted(vectors_of(document).values_list("id", "chunk_index", "content"))
-    services.document_process(document_id=document.pk)
+    services.document_ingest(document_id=document.pk)
     second = sorted(vectors_of(document).values_list("id", "chunk_index", "content"))
     assert first == second
     assert len(second) == Document.objects.get(pk=document.pk).total_chunks
@@ -207,7 +207,7 @@ def test_processing_twice_leaves_the_same_vector_rows(project):
 def test_processing_a_deleted_document_returns_quietly(project):
     document = upload(project=project)
     services.document_delete(document=document)
-    assert services.document_process(document_id=document.pk) is None
+    assert services.document_ingest(document_id=document.pk) is None
 
 
 def test_delete_removes_vectors_now_and_the_file_after_commit(

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from apps.projects import tasks
 from apps.projects.models import Document
-from apps.projects.services import documents_requeue_stuck
-from tests.projects.conftest import upload
+from apps.projects.services import TransientEmbeddingError, documents_requeue_stuck
+from tests.projects.conftest import retry_waits, upload
 from tests.support.llm_server import LLMServer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.promise(1)]
@@ -30,23 +30,24 @@ def embedding_server(settings):
 
 
 def test_an_unavailable_embedding_service_is_retried_then_fails_with_a_reason(
-    project, embedding_server, settings
+    project, embedding_server, monkeypatch
 ):
-    settings.DOCUMENT_EMBEDDING_RETRIES = 2
+    monkeypatch.setattr(tasks.document_process, "max_retries", 2)
     embedding_server.fail_next(503, times=10)
     document = upload(project=project)
     result = tasks.document_process.apply(args=[str(document.pk)])
     document.refresh_from_db()
-    assert result.get() == "failed"
+    assert result.failed()  # shown as a failed task in the admin, with its reason
+    assert isinstance(result.result, TransientEmbeddingError)
     assert document.status == "failed"
     assert "embedding service" in str(document.error_message)
     assert len(embedding_server.requests_to("/embeddings")) == 3  # first try + 2 retries
 
 
 def test_an_embedding_service_that_recovers_completes_the_document(
-    project, embedding_server, settings
+    project, embedding_server, monkeypatch
 ):
-    settings.DOCUMENT_EMBEDDING_RETRIES = 3
+    monkeypatch.setattr(tasks.document_process, "max_retries", 3)
     embedding_server.fail_next(500, times=2)
     document = upload(project=project)
     assert tasks.document_process.apply(args=[str(document.pk)]).get() == "completed"
@@ -69,8 +70,20 @@ def test_the_task_returns_quietly_when_the_row_is_gone(project):
     assert tasks.document_process.apply(args=[str(document.pk)]).get() is None
 
 
-def test_retry_backoff_grows_and_is_capped():
-    assert [tasks.retry_countdown(n) for n in range(6)] == [10, 20, 40, 80, 160, 300]
+def test_retry_waits_are_jittered_below_a_growing_capped_backoff(
+    project, embedding_server, monkeypatch, settings
+):
+    monkeypatch.setattr(tasks.document_process, "max_retries", 6)
+    embedding_server.fail_next(503, times=10)
+    document = upload(project=project)
+    with retry_waits() as waits:
+        tasks.document_process.apply(args=[str(document.pk)])
+    ceilings = [
+        min(settings.TASK_RETRY_BACKOFF * 2**n, settings.TASK_RETRY_BACKOFF_MAX) for n in range(6)
+    ]
+    assert ceilings == [10, 20, 40, 80, 160, 300]
+    assert len(waits) == 6
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(waits, ceilings, strict=True))
 
 
 def age(document, minutes, **fields):
@@ -107,3 +120,20 @@ def test_sweeper_fails_a_poison_document_after_the_attempts_budget(project, sett
     document.refresh_from_db()
     assert document.status == "failed"
     assert "3 attempts" in str(document.error_message)
+
+
+def test_each_task_has_soft_and_hard_time_limits_from_settings(settings):
+    from apps.chat.tasks import conversation_generate_title
+    from launch.vector_store.tasks import rollout_scope
+
+    for task in (tasks.document_process, rollout_scope):
+        assert (task.soft_time_limit, task.time_limit) == (
+            settings.INGESTION_TASK_SOFT_TIME_LIMIT,
+            settings.INGESTION_TASK_TIME_LIMIT,
+        )
+    app = conversation_generate_title.app
+    assert (app.conf.task_soft_time_limit, app.conf.task_time_limit) == (
+        settings.TASK_SOFT_TIME_LIMIT,
+        settings.TASK_TIME_LIMIT,
+    )
+    assert settings.TASK_SOFT_TIME_LIMIT < settings.TASK_TIME_LIMIT

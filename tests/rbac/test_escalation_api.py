@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
-from rest_framework.exceptions import PermissionDenied
 
+from apps.rbac.rights import Refused
 from apps.rbac.services import role_create, user_set_roles
 from apps.users.models import User
 from apps.users.services import user_update
@@ -281,9 +281,9 @@ def test_a_role_manager_cannot_take_a_default_roles_name(client_for, role_manage
 
 def test_only_superusers_set_flags_even_past_the_api(make_member, superuser):
     staff = make_member(is_staff=True)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         user_update(user=staff, actor=staff, is_superuser=True)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         user_update(user=make_member(), actor=staff, is_staff=True)
     assert not User.objects.get(pk=staff.pk).is_superuser
     user_update(user=staff, actor=superuser, is_superuser=True)

@@ -10,43 +10,25 @@ the caller passes (e.g. `FRONTEND_URL`).
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from django.conf import settings
 
-from tests.support.celery_worker import _database_url
+from tests.support.processes import Process, shared_infrastructure
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 # What a shell passes to `make run` that is not a Launch setting.
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV")
-
-
-def free_port(first: int = 18100, last: int = 18199) -> int:
-    """A loopback port of the range nobody is listening on now."""
-    for port in range(first, last + 1):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 class LaunchServer:
     def __init__(self, port: int, extra_env: dict[str, str] | None = None) -> None:
         self.port = port
         self.extra_env = extra_env or {}
-        self.log_path = Path(tempfile.mkstemp(prefix="launch-server-", suffix=".log")[1])
-        self.proc: subprocess.Popen[bytes] | None = None
+        command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+        self.process = Process("server", command, {})
+        self.log_path = self.process.log_path
 
     @property
     def url(self) -> str:
@@ -56,43 +38,27 @@ class LaunchServer:
 
     def env(self) -> dict[str, str]:
         env = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings.local",
-            DATABASE_URL=_database_url(),
-            CELERY_BROKER_DIR=str(settings.CELERY_BROKER_DIR),
-            MEDIA_ROOT=str(settings.MEDIA_ROOT),
-            PYTHONUNBUFFERED="1",
-        )
+        env.update(DJANGO_SETTINGS_MODULE="config.settings.local", **shared_infrastructure())
         if settings.REDIS_URL:  # the test session's broker, whichever it is
             env["REDIS_URL"] = settings.REDIS_URL
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 60) -> LaunchServer:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        log.close()
-        deadline = time.monotonic() + timeout
+    def healthy(self) -> bool:
         health = f"http://127.0.0.1:{self.port}/api/v1/utils/health-check/"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the Launch server exited early:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(health, timeout=5) as response:
-                    if response.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the Launch server did not become ready:\n{self.log()}")
+        try:
+            with urllib.request.urlopen(health, timeout=5) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def start(self, timeout: float = 60) -> LaunchServer:
+        self.process.env = self.env()
+        self.process.launch().wait_ready(self.healthy, timeout)
+        return self
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.process.log()
 
     def mark(self) -> int:
         """A position in the log, for `answers(since=...)`."""
@@ -114,10 +80,4 @@ class LaunchServer:
         return answered
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
+        self.process.stop()

@@ -5,7 +5,9 @@ batching, retries, timeouts, streaming) rather than through patched functions::
 
     with LLMServer(dimensions=8) as server:
         server.fail_next(429, times=1, retry_after=0)
-        provider = OpenAIEmbeddingProvider(base_url=server.url, model="m", dimensions=8)
+        provider = OpenAIEmbeddingProvider(
+            base_url=server.url, model="m", dimensions=8, timeout=5, batch_size=64, max_retries=3
+        )
         provider.embed_documents(["a", "b"])
         assert len(server.requests) == 2
 

@@ -24,19 +24,3 @@ def free_port() -> int:
         _handed_out.add(port)
         return port
     raise RuntimeError(f"no free loopback port in {PORT_RANGE.start}-{PORT_RANGE.stop - 1}")
-
-
-def wait_for_port(port: int, *, timeout: float, alive: object = None) -> None:
-    """Block until something accepts connections on 127.0.0.1:`port`."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(alive) and not alive():
-            raise RuntimeError(f"the server meant for port {port} exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout:g} s")

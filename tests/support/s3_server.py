@@ -7,15 +7,13 @@ Launch talks to it through django-storages and boto3 exactly as to AWS or Seawee
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
+import socket
 import sys
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Any
 
-from tests.support.ports import free_port, wait_for_port
+from tests.support.ports import free_port
+from tests.support.processes import Process
 
 ACCESS_KEY = "launch-test-access"
 SECRET_KEY = "launch-test-secret-0123456789"
@@ -26,34 +24,20 @@ class S3Server:
     def __init__(self) -> None:
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(tempfile.mkstemp(prefix="launch-s3-", suffix=".log")[1])
-        self.proc: subprocess.Popen[bytes] | None = None
+        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self.process = Process("s3", command, dict(os.environ))
+
+    def listening(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
 
     def start(self) -> S3Server:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_for_port(self.port, timeout=60, alive=lambda: self.proc.poll() is None)
-        except RuntimeError as error:
-            output = self.log_path.read_text()
-            self.stop()
-            raise RuntimeError(f"the S3 server did not start:\n{output}") from error
+        self.process.launch().wait_ready(self.listening, timeout=60)
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=15)
-        self.log_path.unlink(missing_ok=True)
+        self.process.stop(timeout=15)
+        self.process.log_path.unlink(missing_ok=True)
 
     def client(self) -> Any:
         import boto3

@@ -11,12 +11,9 @@ from the environment, as a deployment sets them.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,55 +21,12 @@ import httpx
 
 from tests.support.ports import free_port
 from tests.support.postgres_pair import PostgresPair
+from tests.support.processes import ROOT, Process
 from tests.support.s3_server import S3Server
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
 SUPERUSER = "root@topology.example.com"
 SUPERUSER_PASSWORD = "topology-root-password-0123"
-
-
-class Process:
-    """A child process with a log file, in its own process group."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        self.name = name
-        self.command = command
-        self.env = env
-        self.log_path = Path(tempfile.mkstemp(prefix=f"launch-{name}-", suffix=".log")[1])
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def launch(self) -> Process:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        return self
-
-    def wait_ready(self, ready: Callable[[], bool], timeout: float = 180) -> Process:
-        assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log()[-4000:]}")
-            if ready():
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not become ready:\n{self.log()[-4000:]}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
 
 
 def run(command: list[str], env: dict[str, str], timeout: float = 300) -> str:
@@ -219,9 +173,9 @@ class Topology:
             web.process.launch()
         # Started together, waited for in turn: four Django start-ups overlap.
         for worker in self.workers.values():
-            worker.wait_ready(lambda w=worker: " ready." in w.log())  # type: ignore[misc]
+            worker.wait_ready(lambda w=worker: " ready." in w.log(), timeout=180)  # type: ignore[misc]
         for web in self.webs:
-            web.process.wait_ready(web.ready)
+            web.process.wait_ready(web.ready, timeout=180)
         return self
 
     def stop(self) -> None:

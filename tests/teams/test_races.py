@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from apps.teams.errors import Gone
 from apps.teams.models import Membership, Team
 from apps.teams.services import (
     invitation_accept,
@@ -16,7 +15,7 @@ from apps.teams.services import (
     team_create,
 )
 from apps.users.services import user_create
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict, Gone
 from tests.conftest import PASSWORD
 from tests.teams.conftest import LINK, role_of
 from tests.users.test_services import run_in_threads

@@ -9,6 +9,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from apps.users.models import User
 from apps.users.tokens import token_pair_issue
 from tests.conftest import PASSWORD
+from tests.factories import roles
+
+__all__ = ["roles"]  # a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +53,18 @@ def test_add_user_by_email(admin_client):
     )
     assert response.status_code == 302, response.content
     assert User.objects.get(email="added@example.com").check_password("an-admin-set-passphrase")
+
+
+def test_add_user_gets_the_default_role_as_a_signup_does(admin_client, roles, settings):
+    settings.DEFAULT_ROLE = "viewer"
+    response = admin_client.post(
+        "/admin/users/user/add/",
+        {"email": "staffmade@example.com", "usable_password": "false"},
+    )
+    assert response.status_code == 302, response.content
+    added = User.objects.get(email="staffmade@example.com")
+    assert list(added.groups.values_list("name", flat=True)) == ["viewer"]
+    assert not added.has_usable_password()
 
 
 def test_add_user_duplicate_email_is_a_form_error(admin_client, user):

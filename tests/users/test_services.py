@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -22,7 +21,7 @@ from apps.users import services
 from apps.users.models import User
 from apps.users.recovery import make_reset_token, password_reset
 from apps.users.tokens import token_pair_issue, token_refresh, token_revoke
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict, Invalid, NotAuthenticated
 from tests.conftest import PASSWORD
 
 
@@ -70,7 +69,7 @@ def test_parallel_refreshes_of_one_token_exactly_one_wins():
     results = run_in_threads([lambda: token_refresh(raw=raw) for _ in range(6)])
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1
-    assert all(isinstance(r, AuthenticationFailed) for r in results if r not in winners)
+    assert all(isinstance(r, NotAuthenticated) for r in results if r not in winners)
     # the winner's new token works; the presented one is blacklisted
     assert token_refresh(raw=winners[0].refresh_token).access_token
 
@@ -128,7 +127,7 @@ def test_deleted_users_tokens_stay_blacklisted(user):
     raw = token_pair_issue(user=user).refresh_token
     services.user_delete(user=user)
     assert OutstandingToken.objects.filter(user=None, blacklistedtoken__isnull=False).exists()
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(NotAuthenticated):
         token_refresh(raw=raw)
 
 
@@ -149,7 +148,7 @@ def test_set_unusable_password_revokes(user):
 
 @pytest.mark.django_db
 def test_authenticate_runs_for_unknown_email():
-    with pytest.raises(services.BadRequest):
+    with pytest.raises(Invalid):
         services.user_authenticate(email="nobody@example.com", password=PASSWORD)
 
 

@@ -15,7 +15,6 @@ from apps.chat.services.conversations import (
     conversation_rename,
     conversation_request_title,
     shorten,
-    visible_project,
 )
 
 __all__ = [
@@ -31,5 +30,4 @@ __all__ = [
     "message_ask",
     "retrieve",
     "shorten",
-    "visible_project",
 ]

@@ -22,7 +22,7 @@ from django.db import transaction
 from apps.chat.models import AnswerTrace, ChatConversation, ChatMessage, DocumentReference
 from apps.chat.services import traces
 from apps.projects.models import Document, Project
-from apps.projects.selectors import project_list
+from apps.projects.selectors import project_get
 from apps.projects.services.ingestion import SOURCE_TYPE
 from apps.users.models import User
 from launch.ai.chunking import estimate_tokens
@@ -97,7 +97,8 @@ def message_ask(
     Side effects: commits the user message; bumps the conversation's `updated_at`.
     """
     grounded = conversation.use_documents if use_documents is None else use_documents
-    project = _visible_project(user, conversation)
+    project_id = conversation.project_id
+    project = project_get(user=user, project_id=project_id) if project_id else None
     wanted = _documents_of(project, document_ids) if document_ids else None
     with transaction.atomic():
         message = ChatMessage.objects.create(
@@ -276,12 +277,6 @@ def retrieve(
             )
         )
     return sources
-
-
-def _visible_project(user: User, conversation: ChatConversation) -> Project | None:
-    if conversation.project_id is None:
-        return None
-    return project_list(user=user).filter(pk=conversation.project_id).first()
 
 
 def _documents_of(project: Project | None, document_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

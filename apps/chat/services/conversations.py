@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
-from django.http import Http404
 
 from apps.chat.models import ChatConversation, ChatMessage
-from apps.projects.models import Project
-from apps.projects.selectors import project_list
+from apps.projects.selectors import PROJECT_NOT_FOUND, project_get
 from apps.users.models import User
 from launch.ai.llm import ChatTurn, LLMError, get_chat_model
+from launch.errors import NotFound
 from launch.permissions import share_with_user
 
 # The creator's object grants; conversations have no `share`, so they stay private.
@@ -23,14 +22,6 @@ TITLE_PROMPT = (
 )
 
 
-def visible_project(*, user: User, project_id: uuid.UUID | str) -> Project:
-    """The project if `user` may view it; Http404 otherwise (absent and hidden read alike)."""
-    project = project_list(user=user).filter(pk=project_id).first()
-    if project is None:
-        raise Http404("Project not found.")
-    return project
-
-
 @transaction.atomic
 def conversation_create(
     *,
@@ -39,11 +30,13 @@ def conversation_create(
     use_documents: bool = True,
     project_id: uuid.UUID | None = None,
 ) -> ChatConversation:
-    """Start a conversation, on a project `user` may view (else Http404).
+    """Start a conversation, on a project `user` may view (else NotFound).
 
     Side effects: grants `user` view, change and delete on it.
     """
-    project = visible_project(user=user, project_id=project_id) if project_id else None
+    project = project_get(user=user, project_id=project_id) if project_id else None
+    if project_id and project is None:
+        raise NotFound(PROJECT_NOT_FOUND)
     conversation = ChatConversation(
         user=user, project=project, title=title, use_documents=use_documents
     )

@@ -12,10 +12,10 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from apps.chat.models import AnswerTrace, ChatConversation
 from apps.users.models import User
+from launch.errors import NotFound
 from launch.permissions import objects_visible_to
 from launch.vector_store.services import SearchHit, SearchResult, search_traced
 
@@ -123,15 +123,15 @@ def _visible(user: User) -> QuerySet[AnswerTrace]:
 
 
 def trace_for(*, user: User, message_id: uuid.UUID | str) -> AnswerTrace:
-    """The trace of an answer, for staff who may see its conversation; Http404 otherwise
+    """The trace of an answer, for staff who may see its conversation; NotFound otherwise
     (absent, not an answer, or not visible read alike)."""
     try:
         wanted = uuid.UUID(str(message_id))
     except ValueError:
-        raise Http404("No trace for that message.") from None
+        raise NotFound("No trace for that message.") from None
     trace = _visible(user).filter(message_id=wanted).first()
     if trace is None:
-        raise Http404("No trace for that message.")
+        raise NotFound("No trace for that message.")
     return trace
 
 

@@ -10,7 +10,7 @@ from apps.projects.services.documents import (
     document_update,
     documents_requeue_stuck,
 )
-from apps.projects.services.ingestion import TransientEmbeddingError, document_process
+from apps.projects.services.ingestion import TransientEmbeddingError, document_ingest
 from apps.projects.services.projects import project_create, project_delete, project_update
 from apps.projects.services.search import DocumentHit, document_search
 from apps.projects.services.uploads import (
@@ -26,8 +26,8 @@ __all__ = [
     "TransientEmbeddingError",
     "UploadTooLarge",
     "document_delete",
+    "document_ingest",
     "document_mark_failed",
-    "document_process",
     "document_reprocess",
     "document_requeue",
     "document_retry",

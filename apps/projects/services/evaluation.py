@@ -24,7 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 
 from apps.projects.models import Document, Project
-from apps.projects.services.ingestion import SOURCE_TYPE, document_process
+from apps.projects.services.ingestion import SOURCE_TYPE, document_ingest
 from apps.projects.services.projects import project_create, project_delete
 from apps.projects.services.uploads import document_upload
 from apps.users.models import User
@@ -98,7 +98,7 @@ def evaluation_prepare(
                 filename=name,
                 enqueue=False,
             )
-            if document_process(document_id=document.pk) != Document.Status.COMPLETED:
+            if document_ingest(document_id=document.pk) != Document.Status.COMPLETED:
                 setup.failed.append(corpus_id)
                 continue
         setup.documents[document.pk] = corpus_id

@@ -49,7 +49,7 @@ def embedding_failure_message(error: EmbeddingServiceError) -> str:
     return f"The embedding service failed: {error}"
 
 
-def document_process(*, document_id: uuid.UUID | str, raise_transient: bool = False) -> str | None:
+def document_ingest(*, document_id: uuid.UUID | str, raise_transient: bool = False) -> str | None:
     """Process one document from its stored file to searchable chunks.
 
     Returns the final status, or None when the row is gone. Failures end `failed` with a
@@ -75,7 +75,15 @@ def document_process(*, document_id: uuid.UUID | str, raise_transient: bool = Fa
         logger.exception("processing document %s failed", document_id)
         document_mark_failed(document_id=document_id, message=GENERIC_FAILURE)
     status = Document.objects.filter(pk=document_id).values_list("status", flat=True).first()
-    return str(status) if status is not None else None
+    if status is None:
+        return None
+    logger.info(
+        "document %s processed: %s",
+        document_id,
+        status,
+        extra={"document_id": str(document_id), "status": str(status)},
+    )
+    return str(status)
 
 
 def _run(document_id: uuid.UUID | str) -> None:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404
 
-from apps.projects.selectors import project_list
+from apps.projects.selectors import PROJECT_NOT_FOUND, project_list
 from apps.projects.services.ingestion import SOURCE_TYPE
 from apps.users.models import User
+from launch.errors import NotFound
 from launch.vector_store.services import SearchMode, search
 
 
@@ -37,7 +37,7 @@ def document_search(
 ) -> list[DocumentHit]:
     """The `k` best chunks among the projects `user` may view (or those of `project_ids`).
 
-    Raises Http404 when `project_ids` names a project the user cannot view (absent and
+    Raises NotFound when `project_ids` names a project the user cannot view (absent and
     not yours read the same). The scope list comes from the grant tables, so a user who
     may view nothing searches an empty scope and gets [] without a vector query.
     """
@@ -46,7 +46,7 @@ def document_search(
         wanted = set(project_ids)
         scopes = list(visible.filter(pk__in=wanted).values_list("pk", flat=True))
         if len(scopes) != len(wanted):
-            raise Http404("Project not found.")
+            raise NotFound(PROJECT_NOT_FOUND)
     else:
         scopes = list(visible.values_list("pk", flat=True))
     # Chunks of other sources (chat messages, ...) may share a project scope; the

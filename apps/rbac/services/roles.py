@@ -31,7 +31,7 @@ from apps.rbac.rights import (
 )
 from apps.rbac.selectors import codename_of, permission_catalog
 from apps.users.models import User
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict
 from launch.permissions import perm_models
 
 DUPLICATE_ROLE = "A role with this name already exists."

@@ -22,19 +22,17 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.operations.activity import record_rights_change
 from apps.rbac.rights import Refused
-from apps.teams.errors import Gone
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.teams.roles import INVITE_MEMBERS
 from apps.teams.services.access import require_holds_team_role, require_team_permission
 from apps.teams.services.teams import default_membership_exists
 from apps.users.models import User, normalize_email
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict, Gone, NotFound
 
 logger = logging.getLogger("apps.teams")
 
@@ -88,7 +86,7 @@ def invitation_create(*, actor: User | None, team: Team, email: str, role: TeamR
     activity entry on the team."""
     require_team_permission(actor, team, INVITE_MEMBERS, "invite members")
     if role.team_id != team.pk:
-        raise Http404
+        raise NotFound()
     require_holds_team_role(actor, team, role, f"invite with the role {role.name}")
     address = normalize_email(email)
     if _is_member(team, address):
@@ -171,16 +169,16 @@ def invitation_send(*, invitation_id: uuid.UUID | str) -> bool:
 def _by_token(token: str, *, lock: bool = False) -> Invitation:
     """The invitation `token` opens: 404 unknown (or malformed), 410 dead."""
     if not TOKEN_RE.match(token):
-        raise Http404
+        raise NotFound()
     digest = token_digest(token)
     invitations = Invitation.objects.filter(token_hash=digest)
     if lock:
         invitations = invitations.select_for_update(of=("self",))
     invitation = invitations.select_related("team", "role", "invited_by").first()
     if invitation is None or not hmac.compare_digest(invitation.token_hash or "", digest):
-        raise Http404
+        raise NotFound()
     if invitation_state(invitation) != "pending":
-        raise Gone()
+        raise Gone("This invitation is no longer valid.")
     return invitation
 
 
@@ -242,7 +240,7 @@ def invitation_revoke(*, actor: User | None, team: Team, invitation: Invitation)
         .first()
     )
     if locked is None:
-        raise Http404
+        raise NotFound()
     invitation = locked
     require_holds_team_role(actor, team, invitation.role, "revoke this invitation")
     if invitation.accepted_at is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 
 from apps.operations.activity import record_rights_change
 from apps.teams.models import OWNER, Membership, Team, TeamRole
@@ -17,7 +16,7 @@ from apps.teams.roles import MANAGE_MEMBERS
 from apps.teams.services.access import require_holds_team_role, require_team_permission
 from apps.teams.services.teams import restore_default
 from apps.users.models import User
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict, NotFound
 
 LAST_OWNER = (
     "A team needs an owner: make another member an owner before the last one leaves "
@@ -30,10 +29,10 @@ def _locked(team: Team, membership: Membership) -> Membership:
     """Lock the team's row, then read the membership afresh: 404 if either went away
     while the request was on its way (a concurrent removal or deletion)."""
     if not Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").exists():
-        raise Http404
+        raise NotFound()
     fresh = Membership.objects.select_related("user", "role").filter(pk=membership.pk).first()
     if fresh is None:
-        raise Http404
+        raise NotFound()
     return fresh
 
 

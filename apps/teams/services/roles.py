@@ -21,7 +21,7 @@ from apps.teams.services.access import (
     require_team_permission,
 )
 from apps.users.models import User
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict
 
 DUPLICATE_ROLE = "This team already has a role with this name."
 DEFAULT_FIXED = "The default team roles cannot be renamed, changed or deleted; add a custom role."

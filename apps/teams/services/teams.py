@@ -14,7 +14,7 @@ from apps.teams.models import ADMIN, DEFAULT_ROLE_KEYS, OWNER, Membership, Team,
 from apps.teams.roles import CHANGE_TEAM, DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_NAMES
 from apps.teams.services.access import is_team_owner, require_team_permission
 from apps.users.models import User
-from launch.api.exceptions import Conflict
+from launch.errors import Conflict
 
 DUPLICATE_SLUG = "A team with this slug already exists."
 PERSONAL_FIXED = "A personal team cannot be deleted."

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 
-from launch.ai._settings import setting
 from launch.ai.cache import PerConfiguration
 from launch.ai.embeddings.base import (
     EmbeddingConfigurationError,
@@ -37,6 +36,7 @@ from launch.ai.embeddings.base import (
 )
 from launch.ai.embeddings.hashing import HashingEmbeddingProvider
 from launch.ai.embeddings.openai_compat import OpenAIEmbeddingProvider
+from launch.config import SettingsConfig
 
 __all__ = [
     "EmbeddingConfig",
@@ -55,39 +55,26 @@ __all__ = [
     "build_embedding_provider",
     "get_embedding_provider",
     "get_provider_for",
-    "reset_embedding_provider",
 ]
 
 PROVIDERS = ("hashing", "openai", "onnx", "sentence-transformers")
 
 
 @dataclass(frozen=True)
-class EmbeddingConfig:
+class EmbeddingConfig(SettingsConfig):
     """Everything that selects and configures a provider; hashable, so it keys the cache."""
 
-    provider: str = "hashing"
-    model: str = ""
-    dimensions: int = 384
-    base_url: str = ""
-    api_key: str = field(default="", repr=False)
-    timeout: float = 30.0
-    batch_size: int = 64
-    max_retries: int = 3
-    send_dimensions: bool = False
+    PREFIX = "EMBEDDING_"
 
-    @classmethod
-    def from_settings(cls) -> EmbeddingConfig:
-        return cls(
-            provider=str(setting("EMBEDDING_PROVIDER", cls.provider) or cls.provider),
-            model=str(setting("EMBEDDING_MODEL", cls.model) or ""),
-            dimensions=int(setting("EMBEDDING_DIMENSIONS", cls.dimensions)),
-            base_url=str(setting("EMBEDDING_BASE_URL", cls.base_url) or ""),
-            api_key=str(setting("EMBEDDING_API_KEY", cls.api_key) or ""),
-            timeout=float(setting("EMBEDDING_TIMEOUT", cls.timeout)),
-            batch_size=int(setting("EMBEDDING_BATCH_SIZE", cls.batch_size)),
-            max_retries=int(setting("EMBEDDING_MAX_RETRIES", cls.max_retries)),
-            send_dimensions=bool(setting("EMBEDDING_SEND_DIMENSIONS", cls.send_dimensions)),
-        )
+    provider: str
+    model: str
+    dimensions: int
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout: float
+    batch_size: int
+    max_retries: int
+    send_dimensions: bool
 
 
 def build_embedding_provider(config: EmbeddingConfig) -> EmbeddingProvider:
@@ -181,10 +168,3 @@ def _close_all(providers: dict[EmbeddingConfig, EmbeddingProvider]) -> None:
         if callable(close):
             close()
     providers.clear()
-
-
-def reset_embedding_provider() -> None:
-    """Forget the cached providers (tests; after changing settings by hand)."""
-    _cache.reset()
-    with _versions_lock:
-        _close_all(_versions)

@@ -74,7 +74,7 @@ class HashingEmbeddingProvider:
     is what makes it fast (natural text repeats its words constantly).
     """
 
-    def __init__(self, dimensions: int = 384, *, cache_size: int = 200_000) -> None:
+    def __init__(self, dimensions: int, *, cache_size: int = 200_000) -> None:
         if dimensions < 8:
             raise ValueError("dimensions must be at least 8")
         self.dimensions = dimensions

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import traceback
 from typing import Any
 
@@ -27,16 +26,6 @@ def _apply_limits(memory_mb: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
 
 
-def _run_test_hook(hook: str) -> None:
-    """Let tests simulate a slow or memory-hungry document. Bounded by the limits."""
-    kind, _, value = hook.partition(":")
-    if kind == "sleep":
-        time.sleep(float(value))
-    elif kind == "allocate":
-        block = bytearray(int(value) * 1024 * 1024)
-        block[::4096] = b"\x01" * len(block[::4096])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m launch.ai.extraction")
     parser.add_argument("--type", required=True)
@@ -45,7 +34,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pages", type=int, required=True)
     parser.add_argument("--max-unpacked-mb", type=int, required=True)
     parser.add_argument("--max-compression-ratio", type=int, required=True)
-    parser.add_argument("--test-hook", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     output = sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints from libraries must not corrupt the JSON
@@ -53,8 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from launch.ai.extraction.extract import extract_pages
 
-        if args.test_hook:
-            _run_test_hook(args.test_hook)
         data = sys.stdin.buffer.read()
         result: dict[str, Any]
         try:

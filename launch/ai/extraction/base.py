@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
+
+from launch.config import SettingsConfig
 
 DOCUMENT_TYPES = ("pdf", "docx", "html", "markdown", "txt")
 
@@ -16,6 +19,21 @@ class Page(NamedTuple):
 
     number: int | None
     text: str
+
+
+@dataclass(frozen=True)
+class ExtractionLimits(SettingsConfig):
+    """What reading one document may cost: the `DOCUMENT_*` settings (defaults in
+    config/settings). Built in the worker; the sandboxed child, which never configures
+    Django, gets them on its command line."""
+
+    PREFIX = "DOCUMENT_"
+
+    max_pages: int
+    max_unpacked_mb: int
+    max_compression_ratio: int
+    parse_timeout: float
+    parse_memory_mb: int
 
 
 class ExtractionError(Exception):

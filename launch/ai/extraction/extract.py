@@ -6,13 +6,14 @@ Runs in-process. The ingestion pipeline calls it through
 
 from __future__ import annotations
 
-from launch.ai._settings import setting
-from launch.ai.extraction.base import DOCUMENT_TYPES, ExtractionError, Page, UnsupportedDocumentType
+from launch.ai.extraction.base import (
+    DOCUMENT_TYPES,
+    ExtractionError,
+    ExtractionLimits,
+    Page,
+    UnsupportedDocumentType,
+)
 from launch.ai.extraction.textcodec import clean_text, decode_text
-
-DEFAULT_MAX_PAGES = 2000
-DEFAULT_MAX_UNPACKED_MB = 256
-DEFAULT_MAX_COMPRESSION_RATIO = 200
 
 
 def extract_pages(
@@ -25,31 +26,32 @@ def extract_pages(
 ) -> list[Page]:
     """Extract the text of a document as pages; blank pages are left out.
 
-    Limits default to the settings ``DOCUMENT_MAX_PAGES`` (2000, PDF pages),
-    ``DOCUMENT_MAX_UNPACKED_MB`` (256, total unpacked size of a .docx) and
-    ``DOCUMENT_MAX_COMPRESSION_RATIO`` (200, per .docx part). Raises
+    Limits not given come from the settings (`ExtractionLimits`): ``DOCUMENT_MAX_PAGES``
+    (PDF pages), ``DOCUMENT_MAX_UNPACKED_MB`` (total unpacked size of a .docx) and
+    ``DOCUMENT_MAX_COMPRESSION_RATIO`` (per .docx part). Raises
     :class:`ExtractionError` with a message fit for the document's ``error_message``,
     including when the document has no extractable text at all.
     """
     if document_type not in DOCUMENT_TYPES:
         raise UnsupportedDocumentType(f"Unsupported document type {document_type!r}.")
+    if None in (max_pages, max_unpacked_mb, max_compression_ratio):
+        configured = ExtractionLimits.from_settings()
+        max_pages = configured.max_pages if max_pages is None else max_pages
+        max_unpacked_mb = configured.max_unpacked_mb if max_unpacked_mb is None else max_unpacked_mb
+        if max_compression_ratio is None:
+            max_compression_ratio = configured.max_compression_ratio
     if document_type == "pdf":
         from launch.ai.extraction.pdf import extract_pdf
 
-        limit = (
-            max_pages if max_pages is not None else setting("DOCUMENT_MAX_PAGES", DEFAULT_MAX_PAGES)
-        )
-        pages = extract_pdf(data, max_pages=int(limit))
+        pages = extract_pdf(data, max_pages=int(max_pages))  # type: ignore[arg-type]
     elif document_type == "docx":
         from launch.ai.extraction.word import extract_docx
 
-        unpacked = max_unpacked_mb
-        if unpacked is None:
-            unpacked = setting("DOCUMENT_MAX_UNPACKED_MB", DEFAULT_MAX_UNPACKED_MB)
-        ratio = max_compression_ratio
-        if ratio is None:
-            ratio = setting("DOCUMENT_MAX_COMPRESSION_RATIO", DEFAULT_MAX_COMPRESSION_RATIO)
-        pages = extract_docx(data, max_unpacked_mb=int(unpacked), max_ratio=int(ratio))
+        pages = extract_docx(
+            data,
+            max_unpacked_mb=int(max_unpacked_mb),  # type: ignore[arg-type]
+            max_ratio=int(max_compression_ratio),  # type: ignore[arg-type]
+        )
     elif document_type == "html":
         from launch.ai.extraction.html_text import extract_html
 

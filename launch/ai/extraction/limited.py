@@ -17,14 +17,15 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from launch.ai._settings import setting
-from launch.ai.extraction.base import ExtractionError, Page, UnsupportedDocumentType
-from launch.ai.extraction.extract import (
-    DEFAULT_MAX_COMPRESSION_RATIO,
-    DEFAULT_MAX_PAGES,
-    DEFAULT_MAX_UNPACKED_MB,
+from launch.ai.extraction.base import (
+    ExtractionError,
+    ExtractionLimits,
+    Page,
+    UnsupportedDocumentType,
 )
 
 EXIT_MEMORY = 3
@@ -41,35 +42,35 @@ def extract_pages_limited(
     max_pages: int | None = None,
     max_unpacked_mb: int | None = None,
     max_compression_ratio: int | None = None,
-    _test_hook: str | None = None,
 ) -> list[Page]:
     """:func:`extract_pages` in a sandboxed child process; same result, same errors.
 
-    ``timeout_s`` defaults to ``DOCUMENT_PARSE_TIMEOUT`` (60 s, wall clock) and
-    ``memory_mb`` to ``DOCUMENT_PARSE_MEMORY_MB`` (1024 MB of address space, at least
-    128). A child that runs out of either becomes an :class:`ExtractionError` saying which
-    limit the document exceeded. ``_test_hook`` is for the test suite only.
+    Limits not given come from the settings (`ExtractionLimits`): ``timeout_s`` from
+    ``DOCUMENT_PARSE_TIMEOUT`` (wall clock) and ``memory_mb`` from
+    ``DOCUMENT_PARSE_MEMORY_MB`` (address space, at least 128). A child that runs out of
+    either becomes an :class:`ExtractionError` saying which limit the document exceeded.
     """
-    timeout = float(timeout_s if timeout_s is not None else setting("DOCUMENT_PARSE_TIMEOUT", 60))
-    memory = int(memory_mb if memory_mb is not None else setting("DOCUMENT_PARSE_MEMORY_MB", 1024))
-    memory = max(memory, _MIN_MEMORY_MB)
+    given: dict[str, Any] = {
+        "parse_timeout": timeout_s,
+        "parse_memory_mb": memory_mb,
+        "max_pages": max_pages,
+        "max_unpacked_mb": max_unpacked_mb,
+        "max_compression_ratio": max_compression_ratio,
+    }
+    chosen = replace(
+        ExtractionLimits.from_settings(), **{k: v for k, v in given.items() if v is not None}
+    )
+    timeout = float(chosen.parse_timeout)
+    memory = max(int(chosen.parse_memory_mb), _MIN_MEMORY_MB)
     limits = {
-        "--max-pages": max_pages
-        if max_pages is not None
-        else setting("DOCUMENT_MAX_PAGES", DEFAULT_MAX_PAGES),
-        "--max-unpacked-mb": max_unpacked_mb
-        if max_unpacked_mb is not None
-        else setting("DOCUMENT_MAX_UNPACKED_MB", DEFAULT_MAX_UNPACKED_MB),
-        "--max-compression-ratio": max_compression_ratio
-        if max_compression_ratio is not None
-        else setting("DOCUMENT_MAX_COMPRESSION_RATIO", DEFAULT_MAX_COMPRESSION_RATIO),
+        "--max-pages": chosen.max_pages,
+        "--max-unpacked-mb": chosen.max_unpacked_mb,
+        "--max-compression-ratio": chosen.max_compression_ratio,
     }
     command = [sys.executable, "-m", "launch.ai.extraction", "--type", document_type]
     command += ["--memory-mb", str(memory), "--cpu-seconds", str(math.ceil(timeout) + 5)]
     for flag, value in limits.items():
         command += [flag, str(int(value))]
-    if _test_hook:
-        command += ["--test-hook", _test_hook]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PROJECT_ROOT, env.get("PYTHONPATH")]))
     try:

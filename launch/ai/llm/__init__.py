@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 
-from launch.ai._settings import setting
 from launch.ai.cache import PerConfiguration
 from launch.ai.llm.base import (
     ChatModel,
@@ -36,6 +35,7 @@ from launch.ai.llm.base import (
 )
 from launch.ai.llm.extractive import ExtractiveChatModel
 from launch.ai.llm.openai_compat import OpenAIChatModel
+from launch.config import SettingsConfig
 
 __all__ = [
     "ChatModel",
@@ -55,37 +55,25 @@ __all__ = [
     "TextDelta",
     "build_chat_model",
     "get_chat_model",
-    "reset_chat_model",
 ]
 
 PROVIDERS = ("extractive", "openai")
 
 
 @dataclass(frozen=True)
-class LLMConfig:
+class LLMConfig(SettingsConfig):
     """Everything that selects and configures a chat model; hashable, so it keys the cache."""
 
-    provider: str = "extractive"
-    model: str = ""
-    base_url: str = ""
-    api_key: str = field(default="", repr=False)
-    timeout: float = 60.0
-    max_retries: int = 2
-    context_tokens: int = 8192
-    max_answer_tokens: int = 1024
+    PREFIX = "LLM_"
 
-    @classmethod
-    def from_settings(cls) -> LLMConfig:
-        return cls(
-            provider=str(setting("LLM_PROVIDER", cls.provider) or cls.provider),
-            model=str(setting("LLM_MODEL", cls.model) or ""),
-            base_url=str(setting("LLM_BASE_URL", cls.base_url) or ""),
-            api_key=str(setting("LLM_API_KEY", cls.api_key) or ""),
-            timeout=float(setting("LLM_TIMEOUT", cls.timeout)),
-            max_retries=int(setting("LLM_MAX_RETRIES", cls.max_retries)),
-            context_tokens=int(setting("LLM_CONTEXT_TOKENS", cls.context_tokens)),
-            max_answer_tokens=int(setting("LLM_MAX_ANSWER_TOKENS", cls.max_answer_tokens)),
-        )
+    provider: str
+    model: str
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout: float
+    max_retries: int
+    context_tokens: int
+    max_answer_tokens: int
 
 
 def build_chat_model(config: LLMConfig) -> ChatModel:
@@ -116,8 +104,3 @@ _cache: PerConfiguration[LLMConfig, ChatModel] = PerConfiguration(build_chat_mod
 def get_chat_model() -> ChatModel:
     """The process-wide chat model for the current settings (rebuilt when they change)."""
     return _cache.get(LLMConfig.from_settings())
-
-
-def reset_chat_model() -> None:
-    """Forget the cached chat model (tests; after changing settings by hand)."""
-    _cache.reset()

@@ -22,8 +22,7 @@ from launch.storage import storage_bootstrap_step as file_storage
 
 
 def credentials_file() -> Path:
-    default = Path(settings.BASE_DIR) / ".data" / "first_superuser.txt"
-    return Path(getattr(settings, "FIRST_SUPERUSER_FILE", default))
+    return Path(settings.FIRST_SUPERUSER_FILE)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -9,7 +9,7 @@ The semantic side picks its strategy by how many rows the requested scopes hold:
   which keeps walking the graph until `k` rows pass the filter (or
   `hnsw.max_scan_tuples` is reached), with `hnsw.ef_search` raised for recall.
 
-Tunables (Django settings, defaults in DEFAULTS below):
+Tunables (`SearchTuning`, from the Django settings):
 VECTOR_EXACT_SCAN_MAX_ROWS, VECTOR_HNSW_EF_SEARCH, VECTOR_HNSW_MAX_SCAN_TUPLES,
 VECTOR_HYBRID_CANDIDATES, VECTOR_KEYWORD_MATCH_CAP, VECTOR_KEYWORD_MAX_TERMS.
 
@@ -23,11 +23,12 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, router, transaction
 
+from launch.config import SettingsConfig
 from launch.vector_store.models import VectorRecord
 from launch.vector_store.services.query import bounded_keyword_text
 from launch.vector_store.services.types import (
@@ -51,22 +52,19 @@ from launch.vector_store.services.versions import (
 # must equal models.SEARCH_CONFIG, or the GIN index cannot serve the query.
 
 
-# Defaults measured in docs/benchmarks.md: at 1,000,000 rows (ef_construction=32),
-# ef_search=100 gave unscoped recall@10 0.950 and 200 gave 0.971; an exact scan of a
-# 10,000-row scope beat filtered HNSW there (11 vs 34 ms p95), so small scopes stay exact.
-DEFAULTS = {
-    "VECTOR_EXACT_SCAN_MAX_ROWS": 20_000,
-    "VECTOR_HNSW_EF_SEARCH": 200,
-    "VECTOR_HNSW_MAX_SCAN_TUPLES": 50_000,
-    "VECTOR_HYBRID_CANDIDATES": 100,
-    "VECTOR_KEYWORD_MATCH_CAP": 1_000,
-    "VECTOR_KEYWORD_MAX_TERMS": 32,
-}
+@dataclass(frozen=True)
+class SearchTuning(SettingsConfig):
+    """The search tunables: the `VECTOR_*` settings (defaults, and the measurements
+    behind them, in config/settings), read once per search."""
 
+    PREFIX = "VECTOR_"
 
-def setting(name: str) -> int:
-    """A search tunable: the Django setting if present, else DEFAULTS."""
-    return int(getattr(settings, name, DEFAULTS[name]))
+    exact_scan_max_rows: int
+    hnsw_ef_search: int
+    hnsw_max_scan_tuples: int
+    hybrid_candidates: int
+    keyword_match_cap: int
+    keyword_max_terms: int
 
 
 # Exact: the MATERIALIZED fence keeps the planner from answering the ORDER BY with the
@@ -228,15 +226,16 @@ def search_traced(
         query_embedding = provider_for(version).embed_query(text)
         timings["embed_ms"] = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
+    tuning = SearchTuning.from_settings()
     metadata_params = _metadata_params(metadata)
     where = _where(version.pk, scope_list, metadata_params)
     params: dict[str, Any] = {
         "scopes": scope_list,
         "metadata": metadata_params,
-        "text": bounded_keyword_text(text, max_terms=setting("VECTOR_KEYWORD_MAX_TERMS")),
+        "text": bounded_keyword_text(text, max_terms=tuning.keyword_max_terms),
         "k": k,
-        "candidates": k if mode != "hybrid" else max(k, setting("VECTOR_HYBRID_CANDIDATES")),
-        "match_cap": setting("VECTOR_KEYWORD_MATCH_CAP"),
+        "candidates": k if mode != "hybrid" else max(k, tuning.hybrid_candidates),
+        "match_cap": tuning.keyword_match_cap,
     }
     strategy: str | None = None
     # Raw SQL bypasses the router; ask it, so search inside `replica_reads()` reads a
@@ -253,15 +252,19 @@ def search_traced(
                 )
             params["vector"] = _vector_literal(query_embedding)
             vec = f"{vector_type(version.dimensions)}({int(version.dimensions)})"
-            strategy = "exact" if _use_exact_scan(cursor, where, params) else "hnsw"
+            strategy = (
+                "exact"
+                if _use_exact_scan(cursor, where, params, tuning.exact_scan_max_rows)
+                else "hnsw"
+            )
             semantic = _SEMANTIC_EXACT
             if strategy == "hnsw":
                 # SET LOCAL semantics: these last until the end of the transaction.
                 cursor.execute(
                     _HNSW_SETTINGS,
                     {
-                        "ef_search": str(setting("VECTOR_HNSW_EF_SEARCH")),
-                        "max_scan_tuples": str(setting("VECTOR_HNSW_MAX_SCAN_TUPLES")),
+                        "ef_search": str(tuning.hnsw_ef_search),
+                        "max_scan_tuples": str(tuning.hnsw_max_scan_tuples),
                     },
                 )
                 semantic = _SEMANTIC_HNSW
@@ -308,13 +311,12 @@ def _semantic_found(mode: SearchMode, rows: list[tuple[Any, ...]]) -> int:
     return int(rows[0][12]) if rows else 0
 
 
-def _use_exact_scan(cursor: Any, where: str, params: dict[str, Any]) -> bool:
+def _use_exact_scan(cursor: Any, where: str, params: dict[str, Any], threshold: int) -> bool:
     """True when the rows to search are few enough to rank them all.
 
     The count stops at the threshold, so the probe costs at most that many index
     entries however large the scope is.
     """
-    threshold = setting("VECTOR_EXACT_SCAN_MAX_ROWS")
     sql = _SCOPE_ROWS.format(where=where)
     cursor.execute(sql, {**params, "probe": threshold + 1})
     (rows,) = cursor.fetchone()

@@ -106,7 +106,7 @@ class Command(BaseCommand):
 
     def project(self) -> None:
         from apps.projects.models import Project
-        from apps.projects.services import document_process, document_upload, project_create
+        from apps.projects.services import document_ingest, document_upload, project_create
 
         alice = self._user(USERS[0][0])
         project = Project.objects.filter(owner=alice, name=PROJECT_NAME).first()
@@ -124,7 +124,7 @@ class Command(BaseCommand):
                 document = document_upload(
                     user=alice, project=project, upload=File(handle, name=path.name), enqueue=False
                 )
-            status = document_process(document_id=document.pk)
+            status = document_ingest(document_id=document.pk)
             self.created += 1
             self.stdout.write(f"  {path.name}: {status}")
 

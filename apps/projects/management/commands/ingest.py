@@ -86,6 +86,6 @@ class Command(BaseCommand):
             return "failed", error.message
         if run_async:
             return Document.Status.PENDING, ""
-        services.document_process(document_id=document.pk)
+        services.document_ingest(document_id=document.pk)
         document.refresh_from_db()
         return document.status, document.error_message or ""

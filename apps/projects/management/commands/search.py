@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.http import Http404
 
 from apps.projects import services
 from apps.users.models import User
+from launch.errors import NotFound
 from launch.vector_store.services import SEARCH_MODES
 
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 k=options["k"],
                 mode=options["mode"],
             )
-        except Http404:
+        except NotFound:
             raise CommandError("A project was not found or is not visible to this user.") from None
         for rank, hit in enumerate(hits, start=1):
             page = f" p.{hit.page_number}" if hit.page_number else ""
