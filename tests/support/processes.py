@@ -30,6 +30,7 @@ class Process:
         self.log_path = Path(tempfile.mkstemp(prefix=f"launch-{name}-", suffix=".log")[1])
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_offset = 0  # where this launch's output starts in the log
+        self.pass_fds: tuple[int, ...] = ()  # descriptors the child inherits (a bound socket)
 
     def launch(self) -> Process:
         """Start without waiting (`wait_ready` waits), so several can start together."""
@@ -37,7 +38,7 @@ class Process:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, pass_fds=self.pass_fds,
             )  # fmt: skip
         return self
 

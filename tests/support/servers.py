@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import urllib.error
+import urllib.request
 from types import TracebackType
 
-from tests.support.ports import free_port
 from tests.support.processes import Process, shared_infrastructure
 
 
@@ -38,18 +39,31 @@ class LaunchServer:
             **self.extra_env,
         }
 
-    def listening(self) -> bool:
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+    def healthy(self) -> bool:
+        health = f"http://127.0.0.1:{self.port}/api/v1/utils/health-check/"
+        try:
+            with urllib.request.urlopen(health, timeout=5) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
 
     def start(self, timeout: float = 60) -> LaunchServer:
-        self.port = free_port()
+        # The test binds the socket and hands it to uvicorn (`--fd`): no window between
+        # choosing a free port and binding it in which another suite's server could take
+        # the port and answer this test's requests (seen: 401s from a foreign database).
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.port = listener.getsockname()[1]
         self.process.command = [
             sys.executable, "-m", "uvicorn", "config.asgi:application",
-            "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+            "--fd", str(listener.fileno()), "--no-access-log",
         ]  # fmt: skip
+        self.process.pass_fds = (listener.fileno(),)
         self.process.env = self.env()
-        self.process.launch().wait_ready(self.listening, timeout)
+        try:
+            self.process.launch()
+        finally:
+            listener.close()  # the server holds its own copy now
+        self.process.wait_ready(self.healthy, timeout)
         return self
 
     def log(self) -> str:
