@@ -124,6 +124,14 @@ class ChatMessageAdmin(admin.ModelAdmin):
     ]
     inlines = [DocumentReferenceInline]
 
+    # A message is part of its conversation's record, as in the API, which neither adds
+    # nor deletes one: staff delete the whole conversation (through its service).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     @admin.display(description="RAG trace")
     def rag_trace(self, obj: ChatMessage) -> SafeString | str:
         trace = AnswerTrace.objects.filter(message=obj).first()

@@ -157,3 +157,19 @@ def test_a_title_renamed_in_the_admin_is_hand_set_as_through_the_api(superuser, 
     assert response.status_code == 302, response.content
     conversation.refresh_from_db()
     assert (conversation.title, conversation.title_set_by_user) == ("Named by staff", True)
+
+
+def test_the_admin_neither_adds_nor_deletes_a_single_message(superuser, conversation):
+    """As in the API: messages are the conversation's record; staff delete a whole
+    conversation, through its service."""
+    from django.test import Client
+
+    from apps.chat.models import ChatMessage
+
+    message = ChatMessage.objects.create(conversation=conversation, role="user", content="hi")
+    staff = Client()
+    staff.force_login(superuser)
+    assert staff.get("/admin/chat/chatmessage/add/").status_code == 403
+    deleting = staff.post(f"/admin/chat/chatmessage/{message.pk}/delete/", {"post": "yes"})
+    assert deleting.status_code == 403
+    assert ChatMessage.objects.filter(pk=message.pk).exists()
