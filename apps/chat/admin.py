@@ -126,9 +126,6 @@ class ChatMessageAdmin(admin.ModelAdmin):
 
     # A message is part of its conversation's record, as in the API, which neither adds
     # nor deletes one: staff delete the whole conversation (through its service).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
