@@ -19,7 +19,7 @@ from django_celery_results.admin import TaskResultAdmin
 from django_celery_results.models import TaskResult
 
 from apps.operations import services
-from apps.operations.models import PeriodicRun, UsageCounter
+from apps.operations.models import PeriodicRun, UsageCounter, UsageEvent
 from apps.operations.selectors import control_room
 from apps.rbac.admin import refusal_message
 from apps.rbac.rights import Refused
@@ -134,6 +134,22 @@ class PeriodicRunAdmin(admin.ModelAdmin):
 
 @admin.register(UsageCounter)
 class UsageCounterAdmin(PeriodicRunAdmin):
+    """Rolled-up daily counts; the uses since the last roll-up are said above the list
+    (the control room's figures include them)."""
+
     list_display = ["day", "name", "count"]
     list_filter = ["name"]
     date_hierarchy = "day"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        pending = UsageEvent.objects.count()
+        if pending and request.method == "GET":
+            self.message_user(
+                request,
+                f"{pending} use(s) since the last roll-up are not in these rows yet "
+                "(the “Roll up usage” task adds them every 5 minutes).",
+                messages.INFO,
+            )
+        return super().changelist_view(request, extra_context)

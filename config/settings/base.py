@@ -497,7 +497,7 @@ DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", d
 DATABASE_REPLICA_UNPINNED_MODELS = [
     "auditlog.logentry",
     "django_celery_results.taskresult",
-    "operations.usagecounter",
+    "operations.usageevent",
     "sessions.session",
     "token_blacklist.outstandingtoken",
 ]
