@@ -216,11 +216,13 @@ def search_traced(
         raise ValueError(f"{mode} search needs a query text")
     if mode != "keyword" and query_embedding is None and not text:
         raise ValueError("semantic search needs a query text or a query_embedding")
-    version = version_for_scopes(scope_list) if embedding_model is None else None
-    version = version or version_named(str(embedding_model))
-    if version is None:  # nothing was ever stored with that model
+    if embedding_model is None:
+        version = version_for_scopes(scope_list)
+    else:
+        version = version_named(embedding_model)
+    if version is None:  # nothing was ever stored (with that model)
         return SearchResult(
-            hits=[], mode=mode, query=text, version=str(embedding_model), dimensions=0
+            hits=[], mode=mode, query=text, version=embedding_model or "", dimensions=0
         )
     timings: dict[str, float] = {}
     if mode != "keyword" and query_embedding is None:
