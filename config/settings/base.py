@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "launch.middleware.RequestIdMiddleware",
+    "launch.metrics.MetricsMiddleware",
     "launch.middleware.ApiJsonOnlyMiddleware",
     "launch.logging.RequestLogMiddleware",
     "launch.middleware.InputGuardMiddleware",
@@ -449,6 +450,12 @@ if SENTRY_DSN:
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# Prometheus metrics at /metrics (launch/metrics.py): 404 while METRICS_TOKEN is unset,
+# else only for `Authorization: Bearer <METRICS_TOKEN>`. Processes add their values up
+# through PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads from the environment
+# itself (docker/gunicorn.conf.py and `make run` set it).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Beyond one machine: shared files, read replicas, queues (docs/deploy.md) ------------
 # Files. `local` keeps them under MEDIA_ROOT (one machine, or a shared volume); `s3` puts
