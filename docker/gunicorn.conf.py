@@ -69,4 +69,4 @@ def child_exit(server: Any, worker: Any) -> None:
     gauges are dropped."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(worker.pid)

@@ -18,7 +18,10 @@ must be emptied before the server starts (docker/gunicorn.conf.py does). Without
 process's own values are served.
 
 `/metrics` answers 404 while `METRICS_TOKEN` is unset, so nothing is exposed by
-accident, and 401 without `Authorization: Bearer <METRICS_TOKEN>`.
+accident, and 401 without `Authorization: Bearer <METRICS_TOKEN>`. A Celery worker on a
+machine of its own serves its pool's values the same way on `METRICS_WORKER_PORT`
+(any path; off when unset), so task and ingestion series are scraped wherever the
+work runs.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from celery.signals import task_failure, task_postrun
+from celery.signals import task_failure, task_postrun, worker_ready
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from prometheus_client import (
@@ -40,6 +46,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
 )
 
@@ -115,24 +122,74 @@ def registry() -> CollectorRegistry:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return REGISTRY
     merged = CollectorRegistry()
-    multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+    multiprocess.MultiProcessCollector(merged)
     return merged
+
+
+NOT_FOUND = "Not found.\n"
+UNAUTHORIZED = "A valid bearer token is required.\n"
+CHALLENGE = ("WWW-Authenticate", 'Bearer realm="metrics"')
+
+
+def refusal(authorization: str) -> int | None:
+    """None when `authorization` carries METRICS_TOKEN; else the status to answer: 404
+    while no token is configured (nothing is exposed by accident), 401 otherwise."""
+    token = str(getattr(settings, "METRICS_TOKEN", "") or "")
+    if not token:
+        return 404
+    if not hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+        return 401
+    return None
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The Prometheus exposition, for `Authorization: Bearer <METRICS_TOKEN>` only."""
-    token = str(getattr(settings, "METRICS_TOKEN", "") or "")
-    if not token:
+    status = refusal(request.headers.get("Authorization", ""))
+    if status == 404:
         raise Http404
-    given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if status is not None:
         return HttpResponse(
-            "A valid bearer token is required.\n",
-            status=401,
-            content_type="text/plain",
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            UNAUTHORIZED, status=status, content_type="text/plain", headers=dict([CHALLENGE])
         )
     return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Prometheus scrapes every few seconds: no line per scrape."""
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def _guarded_exposition(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    status = refusal(str(environ.get("HTTP_AUTHORIZATION", "")))
+    if status is None:
+        return make_wsgi_app(registry())(environ, start_response)
+    headers = [("Content-Type", "text/plain")]
+    if status == 404:
+        start_response("404 Not Found", headers)
+        return [NOT_FOUND.encode()]
+    start_response("401 Unauthorized", [*headers, CHALLENGE])
+    return [UNAUTHORIZED.encode()]
+
+
+def serve_worker_metrics(*, host: str, port: int) -> WSGIServer:
+    """A Celery worker's own /metrics (its pool's values, through PROMETHEUS_MULTIPROC_DIR),
+    behind the same token as the web's, on a thread of the worker's main process."""
+    server = make_server(
+        host, port, _guarded_exposition, server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
+@worker_ready.connect(dispatch_uid="launch-metrics-worker-server")
+def _worker_ready(**kwargs: Any) -> None:
+    port = int(getattr(settings, "METRICS_WORKER_PORT", 0) or 0)
+    if port:
+        serve_worker_metrics(host=str(settings.METRICS_WORKER_HOST), port=port)
 
 
 def observe_search(*, mode: str, strategy: str | None, seconds: float) -> None:

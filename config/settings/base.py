@@ -456,6 +456,10 @@ if SENTRY_DSN:
 # through PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads from the environment
 # itself (docker/gunicorn.conf.py and `make run` set it).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own metrics (same token) on this port when set: on a
+# machine of its own, its task and ingestion series are scraped there.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_HOST = env.str("METRICS_WORKER_HOST", default="0.0.0.0")  # noqa: S104
 
 # --- Beyond one machine: shared files, read replicas, queues (docs/deploy.md) ------------
 # Files. `local` keeps them under MEDIA_ROOT (one machine, or a shared volume); `s3` puts

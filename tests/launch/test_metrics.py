@@ -20,9 +20,10 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.operations import tasks
+from config.celery import app as celery_app
 from tests.factories import make_member, member, roles
 from tests.projects.conftest import create_project, ingest
-from tests.support.celery_worker import _database_url
+from tests.support.celery_worker import CeleryWorker, _database_url
 from tests.support.servers import free_port
 
 __all__ = ["make_member", "member", "roles"]  # fixtures
@@ -200,3 +201,41 @@ def test_the_shipped_server_adds_up_every_workers_requests(shipped_server):
     assert value(parse(scraped.text), "launch_http_requests_total", **health) - before == requests
     writers = {path.stem.rsplit("_", 1)[1] for path in folder.glob("counter_*.db")}
     assert len(writers) == 2, writers  # a file per worker process, summed by the scrape
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_serves_its_pools_task_metrics_behind_the_token(tmp_path):
+    folder = tmp_path / "worker-metrics"
+    folder.mkdir()
+    port = free_port()
+    worker = CeleryWorker(
+        concurrency=2,
+        extra_env={
+            "METRICS_TOKEN": TOKEN,
+            "METRICS_WORKER_PORT": str(port),
+            "METRICS_WORKER_HOST": "127.0.0.1",
+            "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        },
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    worker.start()
+    try:
+        assert httpx.get(url, timeout=10).status_code == 401
+        wrong = httpx.get(url, headers={"Authorization": "Bearer wrong"}, timeout=10)
+        assert wrong.status_code == 401
+        tasks.roll_up_usage.delay().get(timeout=60)
+        # Sent by name: `delay` would refuse the wrong arguments before sending them.
+        failed = celery_app.send_task(tasks.prune_activity.name, args=["not an argument"])
+        with pytest.raises(TypeError):
+            failed.get(timeout=60)
+        # The pool's processes ran them; the worker's main process serves their sum.
+        scraped = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    finally:
+        worker.stop()
+    assert scraped.status_code == 200
+    samples = parse(scraped.text)
+    runs = "launch_celery_task_runs_total"
+    assert value(samples, runs, task=tasks.roll_up_usage.name, state="SUCCESS") == 1
+    assert value(samples, runs, task=tasks.prune_activity.name, state="FAILURE") == 1
+    assert value(samples, "launch_celery_task_failures_total", task=tasks.prune_activity.name) == 1

@@ -93,7 +93,9 @@ def test_filters_list_only_models_and_source_types_that_have_records(
 
     assert response.status_code == 200
     assert filter_choices(response, "embedding model") == ["model-a", "model-b"]
-    source = ContentType.objects.get_for_id(VectorRecord.objects.first().source_type_id)
+    record = VectorRecord.objects.select_related("source_type").first()
+    assert record is not None
+    source = record.source_type
     assert filter_choices(response, "source type") == [str(source)]
     assert ContentType.objects.count() > 1  # Django's own filter listed all of these
 
