@@ -7,10 +7,6 @@ show the values of every worker are added up (prometheus_client's multi-process 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,8 +19,9 @@ from apps.operations import tasks
 from config.celery import app as celery_app
 from tests.factories import make_member, member, roles
 from tests.projects.conftest import create_project, ingest
-from tests.support.celery_worker import CeleryWorker, _database_url
+from tests.support.celery_worker import CeleryWorker
 from tests.support.servers import free_port
+from tests.support.shipped_server import shipped_server as serve
 
 __all__ = ["make_member", "member", "roles"]  # fixtures
 
@@ -135,51 +132,17 @@ def test_ingestion_search_and_tasks_are_measured(scrape, member, client_for):
 
 @pytest.fixture
 def shipped_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """docker/entrypoint.sh serve with two worker processes and a metrics folder that
-    holds a stale file from an earlier run."""
+    """Two worker processes and a metrics folder holding a stale file of an earlier run."""
     folder = tmp_path / "metrics"
     folder.mkdir()
     (folder / "counter_999999.db").write_bytes(b"left over from an earlier run")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": _database_url(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "WEB_THREADS": "2",
-        "METRICS_TOKEN": TOKEN,
-        "PROMETHEUS_MULTIPROC_DIR": str(folder),
-        "LOG_LEVEL": "WARNING",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-    }
-    proc = subprocess.Popen(
-        ["sh", "docker/entrypoint.sh", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited: {proc.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
-            try:
-                httpx.get(f"{base}/api/v1/utils/health-check/", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not answer within about a minute")
+    with serve(
+        WEB_CONCURRENCY="2",
+        WEB_THREADS="2",
+        METRICS_TOKEN=TOKEN,
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+    ) as base:
         yield base, folder
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
 
 
 @pytest.mark.e2e

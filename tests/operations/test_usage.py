@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -48,21 +49,17 @@ def test_roll_up_usage_moves_events_into_daily_counters_once():
 def test_concurrent_roll_ups_count_each_event_once():
     for _ in range(50):
         services.usage_record(name="search")
-    folded: list[int] = []
     start = threading.Barrier(4)
 
-    def roll_up() -> None:
+    def roll_up(_: int) -> int:
         try:
             start.wait()
-            folded.append(services.usage_roll_up())
+            return services.usage_roll_up()
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=roll_up) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        folded = list(pool.map(roll_up, range(4)))
     assert sum(folded) == 50
     assert UsageCounter.objects.get(name="search").count == 50
     assert not UsageEvent.objects.exists()
