@@ -22,6 +22,7 @@ file; `gunicorn -c docker/gunicorn.conf.py --workers 4` overrides on the command
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,8 @@ os.environ["LAUNCH_WEB_SERVER"] = "1"
 # PROMETHEUS_MULTIPROC_DIR and a scrape of /metrics, served by any worker, adds them up.
 # prometheus_client reads the variable when a worker first imports it, so it is set here,
 # in the master, before any worker starts; a fresh folder per start unless given one.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="launch-metrics-")
 
 
@@ -70,3 +72,9 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """The folder this configuration made goes with the server; one given is left."""
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

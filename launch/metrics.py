@@ -86,6 +86,7 @@ SEARCH_LATENCY = Histogram(
 )
 
 UNMATCHED = "<unmatched>"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 _CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
 
@@ -112,8 +113,11 @@ class MetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         route = route_template(request)
-        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        # Any word is a method to HTTP: only the known ones become label values, so a
+        # client cannot grow the series without bound.
+        method = request.method if request.method in METHODS else "other"
+        HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+        HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
         return response
 
 

@@ -202,3 +202,18 @@ def test_a_worker_serves_its_pools_task_metrics_behind_the_token(tmp_path):
     assert value(samples, runs, task=tasks.roll_up_usage.name, state="SUCCESS") == 1
     assert value(samples, runs, task=tasks.prune_activity.name, state="FAILURE") == 1
     assert value(samples, "launch_celery_task_failures_total", task=tasks.prune_activity.name) == 1
+
+
+def test_unknown_methods_share_one_label_value(scrape):
+    before = scrape()
+    response = Client().generic("FROBNICATE", "/api/v1/utils/health-check/")
+    after = scrape()
+    labels = {"method": "other", "route": "/api/v1/utils/health-check"}
+    counted = "launch_http_requests_total"
+    status = str(response.status_code)
+    assert (
+        value(after, counted, **labels, status=status)
+        - value(before, counted, **labels, status=status)
+        == 1
+    )
+    assert not any(dict(labels_).get("method") == "FROBNICATE" for _, labels_ in after)
