@@ -182,6 +182,8 @@ def test_a_worker_serves_its_pools_task_metrics_behind_the_token(tmp_path):
         },
     )
     url = f"http://127.0.0.1:{port}/metrics"
+    # Messages other tests sent and nobody consumed would run in this worker too.
+    celery_app.control.purge()
     worker.start()
     try:
         assert httpx.get(url, timeout=10).status_code == 401
