@@ -103,8 +103,8 @@ def route_template(request: HttpRequest) -> str:
 
 
 class MetricsMiddleware:
-    """Counts and times every request (outermost but for the request id, so the time
-    covers the other middleware too)."""
+    """Counts and times every request. Near the outside of the middleware stack (after
+    the request id and, with replicas, the routing state), so the time covers the rest."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
