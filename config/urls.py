@@ -7,6 +7,7 @@ from drf_spectacular.views import (
 )
 
 from launch.api.views import api_not_found
+from launch.metrics import metrics_view
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.users.urls")),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler404 = api_not_found

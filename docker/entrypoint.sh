@@ -23,7 +23,11 @@ case "${1:-web}" in
     ;;
   worker)
     # WORKER_QUEUES picks the kinds of work (compose.yml runs a worker per queue); every
-    # queue by default, as on a single machine.
+    # queue by default, as on a single machine. The pool's processes add their metrics up
+    # in PROMETHEUS_MULTIPROC_DIR (a fresh folder unless given), served on
+    # METRICS_WORKER_PORT when set (launch/metrics.py).
+    PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$(mktemp -d)}"
+    export PROMETHEUS_MULTIPROC_DIR
     exec celery -A config worker --loglevel "${LOG_LEVEL:-INFO}" \
       --concurrency "${WORKER_CONCURRENCY:-2}" \
       --queues "${WORKER_QUEUES:-default,ingestion,answers,maintenance}"

@@ -22,6 +22,10 @@ file; `gunicorn -c docker/gunicorn.conf.py --workers 4` overrides on the command
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
 
 wsgi_app = "config.wsgi:application"
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 - a container's port
@@ -44,3 +48,33 @@ control_socket_disable = True
 # on in processes marked as the web server, unless DB_POOL says otherwise. Set before the
 # workers import the settings.
 os.environ["LAUNCH_WEB_SERVER"] = "1"
+
+# Prometheus (launch/metrics.py): each worker process writes its values to files in
+# PROMETHEUS_MULTIPROC_DIR and a scrape of /metrics, served by any worker, adds them up.
+# prometheus_client reads the variable when a worker first imports it, so it is set here,
+# in the master, before any worker starts; a fresh folder per start unless given one.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="launch-metrics-")
+
+
+def on_starting(server: Any) -> None:
+    """Values left by an earlier run would be added to this one's: start empty."""
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker that exited (restarted, killed) leaves its counters to the sum; its live
+    gauges are dropped."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """The folder this configuration made goes with the server; one given is left."""
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

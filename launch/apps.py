@@ -6,4 +6,7 @@ class LaunchConfig(AppConfig):
     verbose_name = "Launch core"
 
     def ready(self) -> None:
-        from launch import checks  # noqa: F401  (registers the system checks)
+        from launch import (
+            checks,  # noqa: F401  (registers the system checks)
+            metrics,  # noqa: F401  (connects the Celery task signals)
+        )

@@ -16,7 +16,7 @@ permission checks have read the primary). Even then a read goes to the primary w
 - no replica accepts a connection: a replica that refuses one is skipped for
   `DATABASE_REPLICA_RETRY_SECONDS` (per process), and its reads go to the primary.
 
-Bookkeeping writes (`DATABASE_REPLICA_UNPINNED_MODELS`: activity log, usage counters,
+Bookkeeping writes (`DATABASE_REPLICA_UNPINNED_MODELS`: activity log, usage events,
 issued tokens) do not pin: nobody reads them back at once, and counting a search would
 otherwise send the searcher's next search to the primary.
 """

@@ -69,7 +69,12 @@ class ChatConversationAdmin(ObjectPermissionAdmin):
         "auto_generated_title",
         "updated_at",
     ]
-    list_filter = ["use_documents", "auto_generated_title", "updated_at", "project"]
+    list_filter = [
+        "use_documents",
+        "auto_generated_title",
+        "updated_at",
+        ("project", admin.RelatedOnlyFieldListFilter),  # projects with conversations
+    ]
     search_fields = ["title", "user__email", "project__name"]
     list_select_related = ["user", "project"]
     raw_id_fields = ["user", "project"]

@@ -15,7 +15,7 @@ from apps.users.models import User
 @admin.register(Item)
 class ItemAdmin(ObjectPermissionAdmin):
     list_display = ["title", "owner", "created_at"]
-    list_filter = ["created_at", "tags"]
+    list_filter = ["created_at", ("tags", admin.RelatedOnlyFieldListFilter)]  # tags in use
     search_fields = ["title", "description", "owner__email"]
     list_select_related = ["owner"]
     filter_horizontal = ["tags"]

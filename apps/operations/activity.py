@@ -56,7 +56,8 @@ TRACKED: dict[str, dict[str, Any]] = {
 }
 
 # Successful requests to these paths count as usage on the control room (searches write
-# no row of their own; chat volume is counted from the messages themselves).
+# no row of their own; chat volume is counted from the messages themselves). Each one
+# appends a UsageEvent row, rolled up into the daily counters by beat.
 USAGE_PATHS = {"search": re.compile(r"^/api/v1/(?:[^/]+/)*search/?$")}
 
 

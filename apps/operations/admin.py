@@ -1,5 +1,6 @@
 """The admin as a control room: the index with live numbers, and actions that call
-services (assign a role, re-run a failed task). The activity log is read-only."""
+services (assign a role, re-run a failed task). The activity log, task and group
+results, periodic runs and usage counters are read-only."""
 
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django_celery_results.admin import TaskResultAdmin
-from django_celery_results.models import TaskResult
+from django_celery_results.admin import GroupResultAdmin, TaskResultAdmin
+from django_celery_results.models import GroupResult, TaskResult
 
 from apps.operations import services
-from apps.operations.models import PeriodicRun, UsageCounter
+from apps.operations.models import PeriodicRun, UsageCounter, UsageEvent
 from apps.operations.selectors import control_room
 from apps.rbac.admin import refusal_message
 from apps.rbac.rights import Refused
 from apps.rbac.services import role_add_member
 from apps.users.admin import UserAdmin
 from apps.users.models import User
+from launch.admin import ReadOnlyAdminMixin
 
 _default_index = admin.site.index
 
@@ -86,13 +88,21 @@ class OperationsUserAdmin(UserAdmin):
 
 
 admin.site.unregister(TaskResult)
+admin.site.unregister(GroupResult)
 
 
 @admin.register(TaskResult)
-class OperationsTaskResultAdmin(TaskResultAdmin):
+class OperationsTaskResultAdmin(ReadOnlyAdminMixin, TaskResultAdmin):
+    """What Celery recorded, as it recorded it; pruned by the schedule, never edited."""
+
     actions = ["rerun"]
 
-    @admin.action(description="Re-run selected failed tasks", permissions=["change"])
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        # The page is read-only for everyone; sending a task again needs the right
+        # that used to allow editing results.
+        return bool(request.user.has_perm("django_celery_results.change_taskresult"))
+
+    @admin.action(description="Re-run selected failed tasks", permissions=["rerun"])
     def rerun(self, request: HttpRequest, queryset: QuerySet[TaskResult]) -> None:
         sent, skipped = 0, 0
         for result in queryset:
@@ -119,21 +129,36 @@ class ActivityAdmin(LogEntryAdmin):
     list_filter = [*LogEntryAdmin.list_filter, "content_type__app_label"]
 
 
+@admin.register(GroupResult)
+class OperationsGroupResultAdmin(ReadOnlyAdminMixin, GroupResultAdmin):
+    pass
+
+
 @admin.register(PeriodicRun)
-class PeriodicRunAdmin(admin.ModelAdmin):
+class PeriodicRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["task", "period_start", "started_at", "summary"]
     list_filter = ["task"]
     date_hierarchy = "started_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(UsageCounter)
 class UsageCounterAdmin(PeriodicRunAdmin):
+    """Rolled-up daily counts; the uses since the last roll-up are said above the list
+    (the control room's figures include them)."""
+
     list_display = ["day", "name", "count"]
     list_filter = ["name"]
     date_hierarchy = "day"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        pending = UsageEvent.objects.count()
+        if pending and request.method == "GET":
+            self.message_user(
+                request,
+                f"{pending} use(s) since the last roll-up are not in these rows yet "
+                "(the “Roll up usage” task adds them every 5 minutes).",
+                messages.INFO,
+            )
+        return super().changelist_view(request, extra_context)

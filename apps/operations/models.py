@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class PeriodicRun(models.Model):
@@ -24,9 +25,26 @@ class PeriodicRun(models.Model):
         return f"{self.task} @ {self.period_start:%Y-%m-%d %H:%M}"
 
 
+class UsageEvent(models.Model):
+    """One use of a counted feature (a search), appended as it happens.
+
+    Append-only: concurrent requests insert rows and never wait on one another, where
+    adding to one counter row per day made every search queue on that row's lock. The
+    `roll_up_usage` task folds these rows into `UsageCounter` and deletes them.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
 class UsageCounter(models.Model):
-    """Daily request counts of features that write no row of their own (search) or whose
-    volume staff want at a glance (chat messages)."""
+    """Daily request counts of features that write no row of their own (search), rolled
+    up from `UsageEvent` rows by the `roll_up_usage` task; the rows not rolled up yet are
+    added when the control room reads them (`selectors.usage_total`)."""
 
     name = models.CharField(max_length=50)
     day = models.DateField()

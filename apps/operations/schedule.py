@@ -69,6 +69,13 @@ DEFAULT_SCHEDULE: tuple[ScheduledTask, ...] = (
         crontab="47 3 * * *",
         requires_app="apps.projects",
     ),
+    ScheduledTask(
+        name="Roll up usage",
+        task="apps.operations.tasks.roll_up_usage",
+        description="Add the usage events (searches) to the daily usage counters.",
+        every=timedelta(minutes=5),
+        period=timedelta(minutes=5),
+    ),
 )
 
 

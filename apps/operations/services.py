@@ -1,4 +1,4 @@
-"""Operations writes: pruning, orphaned-file cleanup, re-running a task, usage counters.
+"""Operations writes: pruning, orphaned-file cleanup, re-running a task, usage counts.
 
 Each prune function takes `dry_run`: it then counts what it would delete and deletes
 nothing, so `prune --dry-run` and the scheduled tasks share one definition of "old".
@@ -18,14 +18,14 @@ from auditlog.models import LogEntry
 from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import Storage, default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_celery_results.models import GroupResult, TaskResult
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from apps.operations.models import PeriodicRun, UsageCounter
+from apps.operations.models import PeriodicRun, UsageCounter, UsageEvent
 from launch.storage import stored_files
 
 logger = logging.getLogger(__name__)
@@ -152,13 +152,37 @@ def task_rerun(*, result: TaskResult) -> str:
 
 
 def usage_record(*, name: str) -> None:
-    """Add one to today's counter `name`. Side effects: upserts a UsageCounter row."""
-    today = timezone.localdate()
-    counters = UsageCounter.objects.filter(name=name, day=today)
-    if counters.update(count=F("count") + 1):
-        return
-    try:
-        with transaction.atomic():
-            UsageCounter.objects.create(name=name, day=today, count=1)
-    except IntegrityError:  # a concurrent request created it first
-        counters.update(count=F("count") + 1)
+    """Count one use of `name` (a search). Side effects: appends a UsageEvent row; no
+    row is updated, so concurrent requests never wait on each other here."""
+    UsageEvent.objects.create(name=name)
+
+
+# One statement: the DELETE takes the events it sees and the INSERT adds them to their
+# days' counters, so an event is counted by exactly one run. A concurrent run blocks on
+# the rows this one deletes and then skips them (they are gone when it may proceed).
+_ROLL_UP = """
+WITH gone AS (
+    DELETE FROM {events} RETURNING name, created_at
+), per_day AS (
+    SELECT name, (created_at AT TIME ZONE %(tz)s)::date AS day, count(*) AS n
+    FROM gone GROUP BY 1, 2
+), added AS (
+    INSERT INTO {counters} AS counter (name, day, count)
+    SELECT name, day, n FROM per_day
+    ON CONFLICT (name, day) DO UPDATE SET count = counter.count + EXCLUDED.count
+)
+SELECT coalesce(sum(n), 0) FROM per_day
+"""
+
+
+@transaction.atomic
+def usage_roll_up() -> int:
+    """Fold every UsageEvent into the daily UsageCounter rows (the day in TIME_ZONE, as
+    `timezone.localdate()` counts it); returns how many events were folded. Running it
+    again, or twice at once, counts nothing twice. Side effects: upserts UsageCounter
+    rows, deletes the UsageEvent rows it counted."""
+    sql = _ROLL_UP.format(events=UsageEvent._meta.db_table, counters=UsageCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"tz": settings.TIME_ZONE})
+        (folded,) = cursor.fetchone()
+    return int(folded)

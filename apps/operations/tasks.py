@@ -39,3 +39,8 @@ def prune_activity() -> dict[str, int] | None:
 @shared_task(name="apps.operations.tasks.delete_orphan_files")
 def delete_orphan_files() -> dict[str, int] | None:
     return _run(delete_orphan_files.name, "deleted", services.orphan_files_delete)
+
+
+@shared_task(name="apps.operations.tasks.roll_up_usage")
+def roll_up_usage() -> dict[str, int] | None:
+    return _run(roll_up_usage.name, "events", services.usage_roll_up)

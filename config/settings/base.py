@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "launch.middleware.RequestIdMiddleware",
+    "launch.metrics.MetricsMiddleware",
     "launch.middleware.ApiJsonOnlyMiddleware",
     "launch.logging.RequestLogMiddleware",
     "launch.middleware.InputGuardMiddleware",
@@ -521,6 +522,16 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
 
+# Prometheus metrics at /metrics (launch/metrics.py): 404 while METRICS_TOKEN is unset,
+# else only for `Authorization: Bearer <METRICS_TOKEN>`. Processes add their values up
+# through PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads from the environment
+# itself (docker/gunicorn.conf.py and `make run` set it).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own metrics (same token) on this port when set: on a
+# machine of its own, its task and ingestion series are scraped there.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_HOST = env.str("METRICS_WORKER_HOST", default="0.0.0.0")  # noqa: S104
+
 # --- Beyond one machine: shared files, read replicas, queues (docs/deploy.md) ------------
 # Files. `local` keeps them under MEDIA_ROOT (one machine, or a shared volume); `s3` puts
 # them in any S3-compatible bucket (AWS, SeaweedFS, MinIO, ...), so web and worker
@@ -568,7 +579,7 @@ DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", d
 DATABASE_REPLICA_UNPINNED_MODELS = [
     "auditlog.logentry",
     "django_celery_results.taskresult",
-    "operations.usagecounter",
+    "operations.usageevent",
     "sessions.session",
     "token_blacklist.outstandingtoken",
 ]

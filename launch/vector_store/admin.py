@@ -1,5 +1,6 @@
-"""Read-only admin for vector records (staff inspect chunks, services own the writes),
-and the embedding versions, where a model change is started and watched."""
+"""Read-only admin for vector records (staff inspect chunks, services own the writes:
+records belong to their sources, and deleting a document removes its chunks), and the
+embedding versions, where a model change is started and watched."""
 
 from __future__ import annotations
 
@@ -8,18 +9,72 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from launch.admin import ReadOnlyAdminMixin
 from launch.ai.embeddings import PROVIDERS, EmbeddingConfig
 from launch.vector_store.models import SEARCH_CONFIG, EmbeddingVersion, VectorRecord
+from launch.vector_store.selectors import record_kinds
 from launch.vector_store.services import rollout
 from launch.vector_store.services.versions import active_version, config_of, rollout_target
 
 
+def _kinds(request: HttpRequest) -> list[tuple[int, int]]:
+    """The kinds of records stored, read once per request for both filters."""
+    kinds: list[tuple[int, int]] | None = getattr(request, "_vector_record_kinds", None)
+    if kinds is None:
+        kinds = record_kinds()
+        request._vector_record_kinds = kinds  # type: ignore[attr-defined]
+    return kinds
+
+
+class EmbeddingModelFilter(admin.SimpleListFilter):
+    """The embedding models that have records (not every version ever registered)."""
+
+    title = "embedding model"
+    parameter_name = "embedding_model"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        ids = {version for version, _ in _kinds(request)}
+        names = EmbeddingVersion.objects.filter(pk__in=ids).order_by("name")
+        return [(name, name) for name in names.values_list("name", flat=True)]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[VectorRecord]
+    ) -> QuerySet[VectorRecord]:
+        value = self.value()
+        return queryset.filter(embedding_model=value) if value else queryset
+
+
+class SourceTypeFilter(admin.SimpleListFilter):
+    """The source types that have records, where Django's own filter for a foreign key
+    lists every content type of every installed app."""
+
+    title = "source type"
+    parameter_name = "source_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        ids = {source_type for _, source_type in _kinds(request)}
+        types = sorted(ContentType.objects.filter(pk__in=ids), key=str)
+        return [(str(content_type.pk), str(content_type)) for content_type in types]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[VectorRecord]
+    ) -> QuerySet[VectorRecord]:
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            raise IncorrectLookupParameters(f"Unknown source type {value!r}.")
+        return queryset.filter(source_type_id=int(value))
+
+
 @admin.register(VectorRecord)
-class VectorRecordAdmin(admin.ModelAdmin):
+class VectorRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "preview",
         "source_type",
@@ -29,7 +84,7 @@ class VectorRecordAdmin(admin.ModelAdmin):
         "embedding_model",
         "created_at",
     ]
-    list_filter = ["embedding_model", "source_type"]
+    list_filter = [EmbeddingModelFilter, SourceTypeFilter]
     list_select_related = ["source_type"]
     # The search box runs a full-text query on the GIN-indexed column instead of
     # `content ILIKE '%...%'`, which would scan the whole table.
@@ -38,17 +93,6 @@ class VectorRecordAdmin(admin.ModelAdmin):
         'Full-text search of the chunk text (English stemming; "quotes" for phrases).'
     )
     fields = [
-        "id",
-        "source_type",
-        "source_id",
-        "scope_id",
-        "chunk_index",
-        "embedding_model",
-        "metadata",
-        "content",
-        "created_at",
-    ]
-    readonly_fields = [
         "id",
         "source_type",
         "source_id",
@@ -72,16 +116,6 @@ class VectorRecordAdmin(admin.ModelAdmin):
             return queryset, False
         query = SearchQuery(search_term, config=SEARCH_CONFIG, search_type="websearch")
         return queryset.filter(search_vector=query), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Records belong to their sources: deleting a document removes its chunks.
-        return False
 
 
 class EmbeddingVersionForm(forms.ModelForm):

@@ -5,24 +5,18 @@ against the test database, with the model server stalled on purpose (no timing).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
-from django.db import connection
 
 from apps.chat.models import ChatMessage
 from tests.chat.conftest import conversation_url, start
 from tests.conftest import bearer
 from tests.support.llm_server import LLMServer
+from tests.support.shipped_server import shipped_server as serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -47,18 +41,6 @@ class HeldLLMServer(LLMServer):
         return not self._stopping.is_set()
 
 
-def database_url() -> str:
-    """DATABASE_URL (the test settings always set it) pointed at the test database."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def held_llm() -> Iterator[HeldLLMServer]:
     server = HeldLLMServer(chat_reply="word " * 10)
@@ -69,48 +51,17 @@ def held_llm() -> Iterator[HeldLLMServer]:
 
 @pytest.fixture
 def shipped_server(held_llm: HeldLLMServer) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": database_url(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "WEB_THREADS": str(THREADS),
-        "LLM_PROVIDER": "openai",
-        "LLM_BASE_URL": held_llm.url,
-        "LLM_MODEL": "held-model",
-        "LOG_LEVEL": "WARNING",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-    }
-    proc = subprocess.Popen(
-        ["sh", "docker/entrypoint.sh", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited: {proc.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
-            try:
-                httpx.get(f"{base}/api/v1/utils/health-check/", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not answer within about a minute")
-        yield base
-    finally:
-        held_llm.release.set()
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
+    with serve(
+        WEB_CONCURRENCY="1",
+        WEB_THREADS=str(THREADS),
+        LLM_PROVIDER="openai",
+        LLM_BASE_URL=held_llm.url,
+        LLM_MODEL="held-model",
+    ) as base:
+        try:
+            yield base
+        finally:
+            held_llm.release.set()  # the held streams end, so the server stops at once
 
 
 def test_a_request_is_served_while_streams_hold_all_but_one_thread(

@@ -18,6 +18,7 @@ from apps.chat import services as chat
 from launch.checks import check_shared_cache
 from launch.db import ClientGone, use_background_statement_timeout, with_statement_timeout
 from launch.middleware import ApiErrorMiddleware
+from launch.vector_store.services.versions import active_version
 from tests.factories import make_member, roles
 from tests.projects.conftest import create_project
 from tests.support.processes import database_url
@@ -99,6 +100,7 @@ def test_a_statement_over_the_timeout_is_a_503_in_the_envelope(make_member, clie
     """Deterministic: the search waits on a lock the test holds until the timeout fires."""
     user = make_member()
     create_project(owner=user)
+    active_version()  # a store with a version: the search reads the locked table
     with psycopg.connect(database_url()) as locker:
         locker.execute("LOCK TABLE vector_store_vectorrecord IN ACCESS EXCLUSIVE MODE")
         with connection.cursor() as cursor:

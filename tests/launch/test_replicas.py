@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.projects.models import Project
 from launch import replicas
 from launch.replicas import PIN_COOKIE, ReplicaRouter, replica_reads
+from launch.vector_store.models import EmbeddingVersion
 from tests.factories import make_member, member, roles
 from tests.projects.conftest import create_project, ingest
 from tests.support.ports import free_port
@@ -276,3 +277,22 @@ def test_replica_urls_become_aliases_with_a_short_connect_timeout_and_the_primar
         ["launch.replicas.ReplicaRouter"],
         "launch.replicas.ReplicaPinMiddleware",
     ]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_a_search_before_any_embedding_version_writes_nothing_and_pins_nobody(
+    replica, member, client_for, mode
+):
+    """A replica that has not replayed the first embedding version yet looks like a
+    store with none: the search answers from what it sees (nothing) instead of
+    registering a version on the primary, which pinned its user and sent the search,
+    and the user's next reads, to the primary."""
+    create_project(owner=member)
+    assert not EmbeddingVersion.objects.exists()
+    response = client_for(member).post(
+        "/api/v1/search", {"query": "okapi", "mode": mode}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": [], "count": 0}
+    assert PIN_COOKIE not in response.cookies
+    assert not EmbeddingVersion.objects.exists()

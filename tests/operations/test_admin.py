@@ -10,7 +10,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
-from django_celery_results.models import TaskResult
+from django_celery_results.models import GroupResult, TaskResult
 
 from apps.operations.services import decode_task_arguments, usage_record
 from apps.users.models import User
@@ -170,3 +170,36 @@ def test_activity_admin_is_read_only_and_searchable(admin_client, superuser):
     assert admin_client.post(change, {"object_repr": "tampered"}).status_code == 403
     assert admin_client.post(f"/admin/auditlog/logentry/{entry.pk}/delete/").status_code == 403
     assert LogEntry.objects.get(pk=entry.pk).object_repr == "Searchable thing"
+
+
+@pytest.mark.parametrize(
+    ("model", "make"),
+    [
+        ("taskresult", lambda: TaskResult.objects.create(task_id="t-view", status="SUCCESS")),
+        ("groupresult", lambda: GroupResult.objects.create(group_id="g-view")),
+    ],
+)
+def test_celery_results_are_read_only(admin_client, model, make):
+    row = make()
+    base = f"/admin/django_celery_results/{model}"
+    change = f"{base}/{row.pk}/change/"
+    view = admin_client.get(change)
+    assert view.status_code == 200
+    assert 'name="_save"' not in view.content.decode()
+    assert admin_client.get(f"{base}/add/").status_code == 403
+    assert admin_client.post(change, {"status": "FAILURE"}).status_code == 403
+    assert admin_client.post(f"{base}/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert type(row).objects.filter(pk=row.pk).exists()
+
+
+def test_rerun_is_offered_to_who_may_change_results_only(staff_with):
+    TaskResult.objects.create(task_id="t-failed", task_name="x", status="FAILURE")
+    changelist = "/admin/django_celery_results/taskresult/"
+    viewer, _ = staff_with("django_celery_results.view_taskresult")
+    page = viewer.get(changelist)
+    assert page.status_code == 200
+    assert 'value="rerun"' not in page.content.decode()
+    operator, _ = staff_with(
+        "django_celery_results.view_taskresult", "django_celery_results.change_taskresult"
+    )
+    assert 'value="rerun"' in operator.get(changelist).content.decode()

@@ -71,12 +71,6 @@ def test_lists_are_served_by_the_replica_and_a_write_is_read_back_from_the_prima
     assert name not in names(web_1, superuser.token)
 
 
-@pytest.mark.xfail(
-    reason="Known gap after the session-9 merges (issue 17 note): in the full topology these "
-    "reads came back from the primary while the replica was frozen; h17's branch alone passed. "
-    "Suspect: a write in the read path pins the request (e.g. the embedding-version lookup).",
-    strict=False,
-)
 def test_search_is_served_by_the_replica(stack, member, superuser):
     web_1, web_2 = stack.webs
     marker = f"zq{uuid.uuid4().hex[:10]}"
@@ -101,12 +95,6 @@ def test_search_is_served_by_the_replica(stack, member, superuser):
     assert [hit["document_id"] for hit in hits] == [upload.json()["id"]]
 
 
-@pytest.mark.xfail(
-    reason="Known gap after the session-9 merges (issue 17 note): in the full topology these "
-    "reads came back from the primary while the replica was frozen; h17's branch alone passed. "
-    "Suspect: a write in the read path pins the request (e.g. the embedding-version lookup).",
-    strict=False,
-)
 def test_reads_fall_back_to_the_primary_while_the_replica_is_down(
     stack, member, superuser, frozen_replica
 ):

@@ -1,15 +1,18 @@
-"""The vector records admin: read-only, searchable by content, filterable by model."""
+"""The vector records admin: read-only, searchable by content, filterable by model and
+source type (only those that have records)."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from launch.vector_store.models import VectorRecord
 from launch.vector_store.services import upsert
-from tests.vector_store.conftest import MakeRecord
+from launch.vector_store.services.versions import version_named
+from tests.vector_store.conftest import MakeRecord, unit_vector
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:vector_store_vectorrecord_changelist")
@@ -66,3 +69,38 @@ def test_records_are_read_only_in_the_admin(staff_client, make_record: MakeRecor
     assert staff_client.post(change_url, {"content": "changed"}).status_code == 403
     assert staff_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert VectorRecord.objects.get().content == "look, do not touch"
+
+
+def filter_choices(response, title: str) -> list[str]:
+    (spec,) = [spec for spec in response.context["cl"].filter_specs if spec.title == title]
+    return [choice["display"] for choice in spec.choices(response.context["cl"])][1:]  # not "All"
+
+
+def test_filters_list_only_models_and_source_types_that_have_records(
+    staff_client, make_record: MakeRecord
+):
+    scope = uuid.uuid4()
+    upsert(
+        [
+            make_record(scope_id=scope, content="one", model="model-a", seed=1),
+            make_record(scope_id=scope, content="two", model="model-b", seed=2),
+        ]
+    )
+    # Registered, but nothing stored with it.
+    version_named("model-unused", dimensions=len(unit_vector(1)))
+
+    response = staff_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert filter_choices(response, "embedding model") == ["model-a", "model-b"]
+    record = VectorRecord.objects.select_related("source_type").first()
+    assert record is not None
+    source = record.source_type
+    assert filter_choices(response, "source type") == [str(source)]
+    assert ContentType.objects.count() > 1  # Django's own filter listed all of these
+
+    filtered = staff_client.get(CHANGELIST, {"source_type": str(source.pk)})
+    assert filtered.status_code == 200
+    assert "one" in filtered.content.decode()
+    # A mangled parameter is the admin's "invalid lookup" redirect, not a 500.
+    assert staff_client.get(CHANGELIST, {"source_type": "nonsense"}).status_code == 302

@@ -27,6 +27,7 @@ from launch.ai.embeddings import (
     EmbeddingServiceError,
 )
 from launch.ai.extraction import ExtractionError, extract_pages_limited
+from launch.metrics import observe_ingestion
 from launch.vector_store.services import RecordIn, replace_source
 from launch.vector_store.services.versions import live_versions, provider_for
 
@@ -59,8 +60,9 @@ def document_ingest(*, document_id: uuid.UUID | str, raise_transient: bool = Fal
     """
     if not document_claim(document_id=document_id):
         return None
+    chunks = 0
     try:
-        _run(document_id)
+        chunks = _run(document_id)
     except ExtractionError as error:
         document_mark_failed(document_id=document_id, message=error.message)
     except EmbeddingResponseError as error:
@@ -83,10 +85,13 @@ def document_ingest(*, document_id: uuid.UUID | str, raise_transient: bool = Fal
         status,
         extra={"document_id": str(document_id), "status": str(status)},
     )
+    if status in (STATUS.COMPLETED, STATUS.FAILED):
+        observe_ingestion(outcome=str(status), chunks=chunks if status == STATUS.COMPLETED else 0)
     return str(status)
 
 
-def _run(document_id: uuid.UUID | str) -> None:
+def _run(document_id: uuid.UUID | str) -> int:
+    """Extract, chunk, embed and store; returns the number of chunks stored."""
     document = Document.objects.select_related("project").get(pk=document_id)
     with document.file.open("rb") as handle:
         data = handle.read()
@@ -116,6 +121,7 @@ def _run(document_id: uuid.UUID | str) -> None:
             processing_completed_at=now,
             updated_at=now,
         )
+    return len(chunks)
 
 
 def _embed(

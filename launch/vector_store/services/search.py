@@ -29,7 +29,8 @@ from typing import Any
 from django.db import connections, router, transaction
 
 from launch.config import SettingsConfig
-from launch.vector_store.models import VectorRecord
+from launch.metrics import observe_search
+from launch.vector_store.models import EmbeddingVersion, VectorRecord
 from launch.vector_store.services.query import bounded_keyword_text
 from launch.vector_store.services.types import (
     SEARCH_MODES,
@@ -214,11 +215,10 @@ def search_traced(
         raise ValueError(f"{mode} search needs a query text")
     if mode != "keyword" and query_embedding is None and not text:
         raise ValueError("semantic search needs a query text or a query_embedding")
-    version = version_for_scopes(scope_list) if embedding_model is None else None
-    version = version or version_named(str(embedding_model))
-    if version is None:  # nothing was ever stored with that model
+    version = _search_version(scope_list, embedding_model)
+    if version is None:  # nothing was ever stored (with that model)
         return SearchResult(
-            hits=[], mode=mode, query=text, version=str(embedding_model), dimensions=0
+            hits=[], mode=mode, query=text, version=embedding_model or "", dimensions=0
         )
     timings: dict[str, float] = {}
     if mode != "keyword" and query_embedding is None:
@@ -282,6 +282,11 @@ def search_traced(
             rows = _run(cursor, ctes, mode, params)
             strategy = "exact-fallback"
     timings["query_ms"] = (time.perf_counter() - started) * 1000
+    observe_search(
+        mode=mode,
+        strategy=strategy,
+        seconds=(timings["query_ms"] + timings.get("embed_ms", 0.0)) / 1000,
+    )
     return SearchResult(
         hits=[_hit(row) for row in rows],
         mode=mode,
@@ -292,6 +297,15 @@ def search_traced(
         strategy=strategy,
         timings=timings,
     )
+
+
+def _search_version(
+    scopes: list[uuid.UUID] | None, embedding_model: str | None
+) -> EmbeddingVersion | None:
+    """The version named, else the one the scopes search; None when there is none."""
+    if embedding_model is None:
+        return version_for_scopes(scopes)
+    return version_named(embedding_model)
 
 
 def _run(

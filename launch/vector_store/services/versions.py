@@ -263,16 +263,22 @@ WHERE v.state = 'active' OR v.id IN (
 """
 
 
-def version_for_scopes(scopes: Sequence[uuid.UUID] | None) -> EmbeddingVersion:
-    """The one version a search over `scopes` compares.
+def version_for_scopes(scopes: Sequence[uuid.UUID] | None) -> EmbeddingVersion | None:
+    """The one version a search over `scopes` compares; None when there is none yet.
 
     Scopes that already switched search the new version. A search across scopes on
     different versions uses the active one, which every scope still has complete while
     the rollout runs (writers write both), so no result ever mixes two models.
+
+    A read only: with no version in sight nothing was ever stored, as far as this read
+    can tell (a fresh install, or a replica that has not replayed the first writes
+    yet), so there is nothing to search. Registering the configured version here, as
+    writers do (`active_version`), would make every search a write: on the primary,
+    pinning its user there and reading it instead of the replica.
     """
     wanted = list(dict.fromkeys(scopes or []))
     rows = list(EmbeddingVersion.objects.raw(_FOR_SCOPES, {"scopes": wanted}))
-    active = next((v for v in rows if v.state == STATE.ACTIVE), None) or active_version()
+    active = next((v for v in rows if v.state == STATE.ACTIVE), None)
     switched = [v for v in rows if getattr(v, "switched", 0)]
     if (
         len(switched) == 1
