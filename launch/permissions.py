@@ -22,12 +22,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import Q, QuerySet, Subquery
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+from launch.rights_cache import forget, rights_of
 
 if TYPE_CHECKING:
     from apps.users.models import User
@@ -72,24 +73,19 @@ def _permission_subquery(model: type[models.Model], action: str) -> Subquery:
 
 
 def _group_ids(user: User) -> list[int]:
-    """The user's role ids, read once per user object (one small indexed query).
+    """The user's role ids, from its cached rights (`launch.rights_cache`).
 
     Literal ids rather than a subquery: the planner then estimates each role's grant
     count from its statistics, instead of guessing half the group table, and keeps the
     index-driven nested loop for a user who holds few grants.
     """
-    cached: list[int] | None = getattr(user, "_launch_group_ids", None)
-    if cached is None:
-        through = get_user_model().groups.through.objects
-        cached = list(through.filter(user_id=user.pk).values_list("group_id", flat=True))
-        user.__dict__["_launch_group_ids"] = cached
-    return cached
+    return list(rights_of(user).group_ids)
 
 
 def forget_roles(user: User) -> None:
-    """Drop the role ids and permissions cached on `user` after its roles changed."""
-    for attr in ("_launch_group_ids", "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
-        user.__dict__.pop(attr, None)
+    """Drop the role ids and permissions cached on this `user` object after its roles
+    changed (the shared cache is invalidated by `rights_cache.user_rights_changed`)."""
+    forget(user)
 
 
 def objects_visible_to(
