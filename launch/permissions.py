@@ -11,7 +11,9 @@ The writers here are unchecked primitives. Who may grant or revoke what is decid
 
 Visibility is decided by object grants only (the user's own and its roles'): a role's
 model-wide `view_item` opens the endpoint, never every row (guardian's
-`accept_global_perms=False`).
+`accept_global_perms=False`). An owner's grants are marked (`owner_grant`) and lists
+read its rows through the owner column, which says the same thing through an index
+(the owner holds every object action and nobody may take it).
 """
 
 from __future__ import annotations
@@ -88,14 +90,39 @@ def forget_roles(user: User) -> None:
     forget(user)
 
 
+def _owner_holds(model: type[models.Model], action: str) -> bool:
+    """Whether the model has the object action at all: its owner then holds it (the
+    creator is granted every object action and nobody may take the owner's grants)."""
+    opts = model._meta
+    codenames = {f"{a}_{opts.model_name}" for a in opts.default_permissions}
+    codenames |= {codename for codename, _ in opts.permissions}
+    return f"{action}_{opts.model_name}" in codenames
+
+
+@dataclass(frozen=True)
+class _Visibility:
+    """How `objects_visible_to` narrowed a queryset, kept on its filter so that a list can
+    read a page without reading every visible row (`visible_page`, `visible_count`)."""
+
+    user_id: Any
+    owner_field: str | None  # rows the user owns are visible through this column
+    shared: QuerySet[Any]  # ids of the rows shared with the user or one of its roles
+
+
+_VISIBILITY = "launch_visibility"
+
+
 def objects_visible_to(
     user: User | AnonymousUser, queryset: QuerySet[M], action: str = "view"
 ) -> QuerySet[M]:
     """`queryset` narrowed to rows on which `user` or one of its roles holds `action`.
 
-    The filter is `pk IN (user grants UNION role grants)`: both branches read the grant
-    tables' (principal, permission, object) unique index, so the cost follows the number
-    of grants the user holds, not the size of the table. Superusers see everything.
+    The filter is `pk IN (owned UNION ALL shared with the user UNION ALL shared with its
+    roles)`: the owner column's index, then the grant tables' indexes on (principal,
+    permission, object), the user's own read through a partial index that leaves out its
+    owner grants. So the cost follows the rows the user owns plus those shared with it,
+    never the size of the table, and a list reads only its page (`visible_page`).
+    Superusers see everything.
     """
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
@@ -104,13 +131,87 @@ def objects_visible_to(
     model = queryset.model
     user_model, group_model = perm_models(model)
     permission = _permission_subquery(model, action)
-    granted = user_model.objects.filter(user_id=user.pk, permission_id=permission).values(
-        "content_object_id"
-    )
+    shared = user_model.objects.filter(
+        user_id=user.pk, permission_id=permission, owner_grant=False
+    ).values("content_object_id")
     if group_ids := _group_ids(user):
         via_roles = group_model.objects.filter(group_id__in=group_ids, permission_id=permission)
-        granted = granted.union(via_roles.values("content_object_id"))
-    return queryset.filter(pk__in=granted)
+        shared = shared.union(via_roles.values("content_object_id"), all=True)
+    owner_field = getattr(model, "owner_field", None)
+    if owner_field is None or not _owner_holds(model, action):
+        owner_field = None
+        visible = shared
+    else:
+        owned = model._base_manager.filter(**{owner_field: user.pk}).values("pk")
+        visible = owned.union(shared, all=True)
+    narrowed = queryset.filter(pk__in=visible)
+    setattr(
+        narrowed.query.where.children[-1], _VISIBILITY, _Visibility(user.pk, owner_field, shared)
+    )
+    return narrowed
+
+
+def _split(queryset: QuerySet[M]) -> tuple[_Visibility | None, QuerySet[M]]:
+    """The visibility `objects_visible_to` put on `queryset`, and `queryset` without it."""
+    where = queryset.query.where
+    if where.connector != "AND" or where.negated:
+        return None, queryset
+    for child in where.children:
+        visibility = getattr(child, _VISIBILITY, None)
+        if visibility is not None:
+            base = queryset._chain()  # type: ignore[attr-defined]
+            base.query.where.children = [c for c in base.query.where.children if c is not child]
+            return visibility, base
+    return None, queryset
+
+
+def _stable_ordering(queryset: QuerySet[Any]) -> list[str] | None:
+    """The queryset's ordering with the primary key as the last tie-breaker, or None
+    when it is not plain field names (then no window is used)."""
+    query = queryset.query
+    ordering = list(query.order_by) or (
+        list(queryset.model._meta.ordering) if query.default_ordering else []
+    )
+    if not all(isinstance(term, str) for term in ordering):
+        return None
+    if not {"pk", "-pk", "id", "-id"} & set(ordering):
+        ordering.append("pk")
+    return ordering
+
+
+def visible_page(queryset: QuerySet[M], skip: int, limit: int) -> QuerySet[M]:
+    """Rows `skip` to `skip + limit` of `queryset` (narrowed by `objects_visible_to`,
+    then filtered and ordered), read so that the cost follows the page.
+
+    The first `skip + limit` rows of the visible set are among the first `skip + limit`
+    rows the user owns (in the list's order: an index walk on the owner column) and the
+    rows shared with it, so the page is read from those ids alone."""
+    visibility, base = _split(queryset)
+    ordering = _stable_ordering(queryset)
+    if visibility is None or ordering is None:
+        return queryset[skip : skip + limit]
+    window: QuerySet[Any] = visibility.shared
+    if visibility.owner_field is not None:
+        owned = base.filter(**{visibility.owner_field: visibility.user_id})
+        first = owned.order_by(*ordering).values("pk")[: skip + limit]
+        window = first.union(visibility.shared, all=True)
+    return base.filter(pk__in=window).order_by(*ordering)[skip : skip + limit]
+
+
+def visible_count(queryset: QuerySet[Any], up_to: int) -> int:
+    """The number of rows of `queryset`, exact up to `up_to`; `up_to` when there are more.
+
+    For a queryset narrowed by `objects_visible_to`, it counts at most `up_to + 1` owned
+    rows and `up_to + 1` shared ones, so the cost is bounded whatever the user sees."""
+    visibility, base = _split(queryset)
+    if visibility is None:
+        return queryset.count()
+    shared = base.filter(pk__in=visibility.shared).order_by().values("pk")[: up_to + 1]
+    counted = shared
+    if visibility.owner_field is not None:
+        owned = base.filter(**{visibility.owner_field: visibility.user_id})
+        counted = owned.order_by().values("pk")[: up_to + 1].union(shared)
+    return min(counted.count(), up_to)
 
 
 def object_actions_of(user: User | AnonymousUser, obj: models.Model) -> set[str]:
@@ -152,8 +253,15 @@ def _set_grants(
     wanted = {p.pk: p for p in _permission_ids(type(obj), actions)}
     rows.exclude(permission_id__in=wanted).delete()
     held = set(rows.values_list("permission_id", flat=True))
+    extra = {}
+    if "user" in principal:
+        # The owner's grants are marked: lists find owned rows through the owner column.
+        owner = getattr(obj, f"{getattr(type(obj), 'owner_field', '')}_id", None)
+        extra["owner_grant"] = owner is not None and owner == principal["user"].pk
     perm_model.objects.bulk_create(
-        perm_model(content_object=obj, permission=permission, granted_by=granted_by, **principal)
+        perm_model(
+            content_object=obj, permission=permission, granted_by=granted_by, **principal, **extra
+        )
         for pk, permission in wanted.items()
         if pk not in held
     )

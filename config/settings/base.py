@@ -236,6 +236,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Launch <noreply@loca
 
 # --- REST framework ----------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
+# Lists of rows seen through ownership and grants count exactly up to skip + limit + this,
+# so their cost follows the page, not the visible set (launch/api/pagination.py).
+API_COUNT_EXACT_BEYOND_PAGE = env.int("API_COUNT_EXACT_BEYOND_PAGE", default=1000)
 # Deeper JSON bodies are a 400 (launch/api/parsers.py); Launch's own nest 3 levels at most.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK = {
