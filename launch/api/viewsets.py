@@ -7,9 +7,11 @@ visibly by declaring its own `permission_classes` and `filter_backends`."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from django.db.models import Model
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import OrderingFilter
@@ -19,6 +21,7 @@ from rest_framework.settings import api_settings
 
 from launch.api.filters import ObjectPermissionFilter, QueryFilterBackend, StableOrderingFilter
 from launch.api.permissions import ObjectPermission
+from launch.permissions import with_object_actions
 from launch.replicas import allow_replica_reads
 
 
@@ -53,6 +56,17 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
     # Actions whose reads tolerate a little replica lag (launch/replicas.py): served by a
     # read replica, when configured, after authentication and permissions read the primary.
     replica_actions: frozenset[str] = frozenset({"list"})
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = super().filter_queryset(queryset)
+        # A detail route reads the user's object actions with its row: the permission
+        # check then costs no query of its own.
+        if (self.lookup_url_kwarg or self.lookup_field) in self.kwargs and any(
+            issubclass(p, ObjectPermission) for p in self.permission_classes
+        ):
+            with contextlib.suppress(ImproperlyConfigured):  # a model without grant tables
+                queryset = with_object_actions(self.request.user, queryset)
+        return queryset
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
