@@ -28,7 +28,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import OuterRef, Q, QuerySet, Value
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from launch.rights_cache import forget, rights_of
@@ -69,10 +69,24 @@ def _permission_ids(model: type[models.Model], actions: Iterable[str]) -> QueryS
     )
 
 
-def _permission_subquery(model: type[models.Model], action: str) -> Subquery:
-    # A scalar subquery runs once (an InitPlan), so the grant tables are probed by index
-    # on (principal, permission) without an extra round trip for the permission id.
-    return Subquery(_permission_ids(model, [action]).order_by().values("pk")[:1])
+_PERMISSION_IDS: dict[tuple[str, str, str], int | None] = {}
+
+
+def _permission_id(model: type[models.Model], action: str) -> int | None:
+    """The id of the model's `action` permission (None if it has none), read once per
+    process: a literal keeps every list's SQL small, cheap to build and to plan."""
+    opts = model._meta
+    key = (opts.app_label, opts.model_name, action)
+    if key not in _PERMISSION_IDS:
+        found = _permission_ids(model, [action]).values_list("pk", flat=True).first()
+        _PERMISSION_IDS[key] = found
+    return _PERMISSION_IDS[key]
+
+
+def forget_permission_ids(**kwargs: Any) -> None:
+    """Connected to `post_migrate`: a migration or a test database flush may recreate
+    the permission rows under new ids."""
+    _PERMISSION_IDS.clear()
 
 
 def _group_ids(user: User) -> list[int]:
@@ -131,7 +145,7 @@ def objects_visible_to(
         return queryset
     model = queryset.model
     user_model, group_model = perm_models(model)
-    permission = _permission_subquery(model, action)
+    permission = _permission_id(model, action)
     shared = user_model.objects.filter(
         user_id=user.pk, permission_id=permission, owner_grant=False
     ).values("content_object_id")
