@@ -69,7 +69,7 @@ def _permission_ids(model: type[models.Model], actions: Iterable[str]) -> QueryS
     )
 
 
-_PERMISSION_IDS: dict[tuple[str, str, str], int | None] = {}
+_PERMISSION_IDS: dict[tuple[str, str | None, str], int | None] = {}
 
 
 def _permission_id(model: type[models.Model], action: str) -> int | None:
@@ -184,10 +184,11 @@ def _stable_ordering(queryset: QuerySet[Any]) -> list[str] | None:
     """The queryset's ordering with the primary key as the last tie-breaker, or None
     when it is not plain field names (then no window is used)."""
     query = queryset.query
-    ordering = list(query.order_by) or (
+    terms = list(query.order_by) or (
         list(queryset.model._meta.ordering) if query.default_ordering else []
     )
-    if not all(isinstance(term, str) for term in ordering):
+    ordering = [term for term in terms if isinstance(term, str)]
+    if len(ordering) != len(terms):
         return None
     if not {"pk", "-pk", "id", "-id"} & set(ordering):
         ordering.append("pk")

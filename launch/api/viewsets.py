@@ -62,7 +62,7 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
         # A detail route reads the user's object actions with its row: the permission
         # check then costs no query of its own.
         if (self.lookup_url_kwarg or self.lookup_field) in self.kwargs and any(
-            issubclass(p, ObjectPermission) for p in self.permission_classes
+            isinstance(p, type) and issubclass(p, ObjectPermission) for p in self.permission_classes
         ):
             with contextlib.suppress(ImproperlyConfigured):  # a model without grant tables
                 queryset = with_object_actions(self.request.user, queryset)
