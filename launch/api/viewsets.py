@@ -7,7 +7,6 @@ visibly by declaring its own `permission_classes` and `filter_backends`."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -21,7 +20,7 @@ from rest_framework.settings import api_settings
 
 from launch.api.filters import ObjectPermissionFilter, QueryFilterBackend, StableOrderingFilter
 from launch.api.permissions import ObjectPermission
-from launch.permissions import with_object_actions
+from launch.permissions import perm_models, with_object_actions
 from launch.replicas import allow_replica_reads
 
 
@@ -58,15 +57,29 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
     replica_actions: frozenset[str] = frozenset({"list"})
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        queryset = super().filter_queryset(queryset)
-        # A detail route reads the user's object actions with its row: the permission
-        # check then costs no query of its own.
-        if (self.lookup_url_kwarg or self.lookup_field) in self.kwargs and any(
+        """On a detail route checked by `ObjectPermission`, the user's object actions are
+        read with the row (no query of their own), and they decide its visibility:
+        `ObjectPermission` answers 404 without `view`, as the grant filter would. The
+        grant filter is then not applied twice."""
+        if not self._actions_read_with_row(queryset):
+            return super().filter_queryset(queryset)
+        for backend in self.filter_backends:
+            if backend is not ObjectPermissionFilter:
+                queryset = backend().filter_queryset(self.request, queryset, self)
+        return with_object_actions(self.request.user, queryset)
+
+    def _actions_read_with_row(self, queryset: QuerySet[Any]) -> bool:
+        if (self.lookup_url_kwarg or self.lookup_field) not in self.kwargs:
+            return False
+        if not any(
             isinstance(p, type) and issubclass(p, ObjectPermission) for p in self.permission_classes
         ):
-            with contextlib.suppress(ImproperlyConfigured):  # a model without grant tables
-                queryset = with_object_actions(self.request.user, queryset)
-        return queryset
+            return False
+        try:
+            perm_models(queryset.model)
+        except ImproperlyConfigured:  # a model without grant tables
+            return False
+        return True
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
