@@ -9,7 +9,8 @@ A list narrowed to the rows a user may see costs its page, not the visible set
 API_COUNT_EXACT_BEYOND_PAGE` (default 1000) and that number beyond (a lower bound, so
 a client that pages until `skip + limit >= count` still reaches every row).
 Superusers' lists, and lists of rows without object grants (users, roles), count
-exactly.
+exactly. The page is read first: a page shorter than `limit` holds the last rows, so
+its length gives the count and no count query runs.
 """
 
 from __future__ import annotations
@@ -61,11 +62,14 @@ class SkipLimitPagination(BasePagination):
         if not isinstance(queryset, QuerySet):
             self.count = len(queryset)
             return list(queryset[skip : skip + limit])
-        beyond = int(getattr(settings, "API_COUNT_EXACT_BEYOND_PAGE", 1000))
-        self.count = visible_count(queryset, up_to=skip + limit + beyond)
-        if not self.count or skip >= self.count:
-            return []
-        return list(visible_page(queryset, skip, limit))
+        page = list(visible_page(queryset, skip, limit))
+        if 0 < len(page) < limit or (not page and not skip):
+            # The page holds the last rows: the count is known without a query.
+            self.count = skip + len(page)
+        else:
+            beyond = int(getattr(settings, "API_COUNT_EXACT_BEYOND_PAGE", 1000))
+            self.count = visible_count(queryset, up_to=skip + limit + beyond)
+        return page
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"data": data, "count": self.count})
