@@ -140,8 +140,8 @@ def seed() -> None:
         actions = [p.pk for p in _permission_ids(Item, ["view", "change", "delete", "share"])]
         cursor.execute(
             "INSERT INTO items_itemuserobjectpermission (user_id, permission_id, "
-            "content_object_id) SELECT i.owner_id, p, i.id FROM items_item i, "
-            "unnest(%s::int[]) p",
+            "content_object_id, owner_grant) SELECT i.owner_id, p, i.id, true "
+            "FROM items_item i, unnest(%s::int[]) p",
             [actions],
         )
         view = _permission_ids(Item, ["view"]).get().pk

@@ -26,9 +26,9 @@ class TimestampedModel(UUIDModel):
 
 
 class OwnedModel(TimestampedModel):
-    """A row that belongs to the user who created it. The owner's access comes from the
-    object permissions granted at creation, not from this column; the column says whose
-    grants nobody may change (`launch.permissions.owner_id_of`)."""
+    """A row that belongs to the user who created it. The owner is granted every object
+    action at creation and nobody may change those grants (`launch.permissions.owner_id_of`),
+    so lists find the owner's rows through this column's index instead of its grants."""
 
     owner_field: ClassVar[str] = "owner"
 
@@ -51,9 +51,23 @@ class UserGrant(UserObjectPermissionBase):
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Set on the grants of the object's owner (`launch.permissions._set_grants`). Owners
+    # see their rows through the owner column; lists read the other grants through a
+    # partial index on this flag, so a user's own rows never count as shares.
+    owner_grant = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta(UserObjectPermissionBase.Meta):
         abstract = True
+
+
+def shared_grants_index(prefix: str) -> models.Index:
+    """The grants of users other than the owner, by principal: what a list reads to find
+    the rows shared with a user (each concrete user grant model declares it)."""
+    return models.Index(
+        fields=["user", "permission", "content_object"],
+        condition=models.Q(owner_grant=False),
+        name=f"{prefix}_shared_grants",
+    )
 
 
 class RoleGrant(GroupObjectPermissionBase):

@@ -13,7 +13,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 
-from launch.models import RoleGrant, TimestampedModel, UserGrant, UUIDModel
+from launch.models import RoleGrant, TimestampedModel, UserGrant, UUIDModel, shared_grants_index
 
 
 class ChatConversation(TimestampedModel):
@@ -52,6 +52,7 @@ class ChatConversationUserObjectPermission(UserGrant):
 
     class Meta(UserGrant.Meta):
         verbose_name = "conversation user grant"
+        indexes = [shared_grants_index("chat_conv")]
 
 
 class ChatConversationGroupObjectPermission(RoleGrant):

@@ -38,6 +38,7 @@ from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
 from launch.asgi import client_gone
 from launch.db import cancel_queries_when_gone
 from launch.errors import NotFound
+from launch.permissions import visible_page
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         # Upstream's conversations carry their messages, lists included; the page's
         # messages and references come in two prefetch queries.
         skip, limit = skip_limit(self.request)
-        page = conversation_with_messages(conversations[skip : skip + limit])
+        page = conversation_with_messages(visible_page(conversations, skip, limit))
         return Response(ChatConversationDetailSerializer(page, many=True).data)
 
     @staticmethod

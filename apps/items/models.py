@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from launch.models import OwnedModel, RoleGrant, UserGrant
+from launch.models import OwnedModel, RoleGrant, UserGrant, shared_grants_index
 
 
 class Item(OwnedModel):
@@ -13,6 +13,10 @@ class Item(OwnedModel):
     class Meta:
         ordering = ["-created_at", "id"]
         permissions = [("share_item", "Can share item")]
+        # An owner's page, in the default order, walks this index (lists cost the page).
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "id"], name="items_item_owner_recent")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -20,6 +24,9 @@ class Item(OwnedModel):
 
 class ItemUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Item, on_delete=models.CASCADE)
+
+    class Meta(UserGrant.Meta):
+        indexes = [shared_grants_index("items")]
 
 
 class ItemGroupObjectPermission(RoleGrant):

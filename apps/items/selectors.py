@@ -4,6 +4,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, QuerySet
+from django.db.models.functions import JSONObject
+
 from apps.items.models import Item
 
 
@@ -21,3 +25,15 @@ def item_tags(item_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, A
     for item_id, tag_id, name, color in rows:
         tags.setdefault(item_id, []).append({"id": tag_id, "name": name, "color": color})
     return tags
+
+
+def with_brief_tags(items: QuerySet[Item]) -> QuerySet[Item]:
+    """`items`, each with `brief_tags`: the same list as `item_tags`, read in the items'
+    own query (an array subquery per row of the page), so a page or a single item costs
+    no query for its tags."""
+    rows = (
+        Item.tags.through.objects.filter(item_id=OuterRef("pk"))
+        .order_by("tag__name", "tag_id")
+        .values(brief=JSONObject(id="tag_id", name="tag__name", color="tag__color"))
+    )
+    return items.annotate(brief_tags=ArraySubquery(rows))

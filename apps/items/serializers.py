@@ -14,8 +14,10 @@ class ItemListSerializer(serializers.ListSerializer[Item]):
 
     def to_representation(self, data: Any) -> list[dict[str, Any]]:
         items = list(data)
-        tags = item_tags(item.pk for item in items)
         child: Any = self.child
+        if all(hasattr(item, "brief_tags") for item in items):
+            return [child.represent(item, item.brief_tags) for item in items]
+        tags = item_tags(item.pk for item in items)
         return [child.represent(item, tags.get(item.pk, [])) for item in items]
 
 
@@ -47,7 +49,10 @@ class ItemSerializer(serializers.ModelSerializer[Item]):
         list_serializer_class = ItemListSerializer
 
     def to_representation(self, instance: Item) -> dict[str, Any]:
-        return self.represent(instance, item_tags([instance.pk]).get(instance.pk, []))
+        tags = getattr(instance, "brief_tags", None)
+        if tags is None:  # a row written by a service: not read through `with_brief_tags`
+            tags = item_tags([instance.pk]).get(instance.pk, [])
+        return self.represent(instance, tags)
 
     @staticmethod
     def represent(item: Item, tags: list[dict[str, Any]]) -> dict[str, Any]:

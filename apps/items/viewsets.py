@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.items.filters import ItemFilter
 from apps.items.models import Item
+from apps.items.selectors import with_brief_tags
 from apps.items.serializers import ItemSerializer
 from apps.items.services import item_create, item_delete, item_update
 from apps.users.models import User
@@ -36,6 +38,12 @@ class ItemViewSet(ShareableMixin, LaunchModelViewSet):
     search_fields = ["title"]
     ordering_fields = ["title", "created_at", "updated_at"]
     ordering = ["-created_at"]
+
+    def get_queryset(self) -> QuerySet[Item]:
+        queryset = super().get_queryset()
+        if self.action in ("list", "retrieve"):
+            queryset = with_brief_tags(queryset)
+        return queryset
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Upstream's PUT takes ItemUpdate, whose fields are all optional.

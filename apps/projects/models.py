@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from launch.models import OwnedModel, RoleGrant, TimestampedModel, UserGrant
+from launch.models import OwnedModel, RoleGrant, TimestampedModel, UserGrant, shared_grants_index
 
 MIN_CONTEXT_TOKENS = 1_000
 MAX_CONTEXT_TOKENS = 200_000
@@ -31,6 +31,9 @@ class Project(OwnedModel):
     class Meta:
         ordering = ["-created_at", "id"]
         permissions = [("share_project", "Can share project")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "id"], name="projects_owner_recent")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -47,6 +50,9 @@ class Project(OwnedModel):
 
 class ProjectUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
+
+    class Meta(UserGrant.Meta):
+        indexes = [shared_grants_index("projects")]
 
 
 class ProjectGroupObjectPermission(RoleGrant):

@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from launch.models import RoleGrant, UserGrant, UUIDModel
+from launch.models import RoleGrant, UserGrant, UUIDModel, shared_grants_index
 
 DEFAULT_COLOR = "#6366f1"
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
@@ -35,6 +35,7 @@ class Tag(UUIDModel):
                 violation_error_message="You already have a tag with this name.",
             ),
         ]
+        indexes = [models.Index(fields=["created_by", "name", "id"], name="tags_tag_creator_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -42,6 +43,9 @@ class Tag(UUIDModel):
 
 class TagUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta(UserGrant.Meta):
+        indexes = [shared_grants_index("tags")]
 
 
 class TagGroupObjectPermission(RoleGrant):

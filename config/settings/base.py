@@ -170,7 +170,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend with each user's permission set cached across requests.
+    "launch.rights_cache.CachedModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # No guardian "AnonymousUser" row: it would be a fake account in /users/ and the admin,
@@ -232,6 +233,12 @@ elif REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Permission sets are kept across requests (launch/rights_cache.py) only in a cache every
+# process shares: with per-process memory, a rights change made in one process would not
+# reach another process's copy. RIGHTS_CACHE=true forces it on (one process), false off.
+RIGHTS_CACHE = env.bool(
+    "RIGHTS_CACHE", default="locmem" not in str(CACHES["default"]["BACKEND"]).lower()
+)
 
 # --- Email -------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
@@ -240,6 +247,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Launch <noreply@loca
 
 # --- REST framework ----------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
+# Lists of rows seen through ownership and grants count exactly up to skip + limit + this,
+# so their cost follows the page, not the visible set (launch/api/pagination.py).
+API_COUNT_EXACT_BEYOND_PAGE = env.int("API_COUNT_EXACT_BEYOND_PAGE", default=1000)
 # Deeper JSON bodies are a 400 (launch/api/parsers.py); Launch's own nest 3 levels at most.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK = {

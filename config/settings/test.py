@@ -44,6 +44,8 @@ REST_FRAMEWORK = {
 # Tests clear the cache between cases: never let that reach a Redis that a broker uses
 # (LAUNCH_TEST_REDIS_URL); a test that needs Redis points CACHE_URL at its own database.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# One process: the per-process cache is coherent, so the tests exercise the rights cache.
+RIGHTS_CACHE = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # The test database is created and dropped under the suite's own connections: a pool
 # (DB_POOL=on in the shell) would hold connections to it across tests.

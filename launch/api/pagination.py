@@ -3,6 +3,14 @@
 `count` is the total number of rows matching the filters, not the page length. `limit`
 is capped by `API_MAX_PAGE_SIZE` (default 1000); a larger or negative value is a 422,
 not a silent clamp, so a client learns the bound.
+
+A list narrowed to the rows a user may see costs its page, not the visible set
+(`launch.permissions.visible_page`): its `count` is exact up to `skip + limit +
+API_COUNT_EXACT_BEYOND_PAGE` (default 1000) and that number beyond (a lower bound, so
+a client that pages until `skip + limit >= count` still reaches every row).
+Superusers' lists, and lists of rows without object grants (users, roles), count
+exactly. The page is read first: a page shorter than `limit` holds the last rows, so
+its length gives the count and no count query runs.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from launch.api.exceptions import QueryValidationError
+from launch.permissions import visible_count, visible_page
 
 DEFAULT_LIMIT = 100
 
@@ -50,10 +59,17 @@ class SkipLimitPagination(BasePagination):
         self, queryset: QuerySet[Any] | list[Any], request: Request, view: Any = None
     ) -> list[Any]:
         skip, limit = skip_limit(request)
-        self.count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
-        if not self.count or skip >= self.count:
-            return []
-        return list(queryset[skip : skip + limit])
+        if not isinstance(queryset, QuerySet):
+            self.count = len(queryset)
+            return list(queryset[skip : skip + limit])
+        page = list(visible_page(queryset, skip, limit))
+        if 0 < len(page) < limit or (not page and not skip):
+            # The page holds the last rows: the count is known without a query.
+            self.count = skip + len(page)
+        else:
+            beyond = int(getattr(settings, "API_COUNT_EXACT_BEYOND_PAGE", 1000))
+            self.count = visible_count(queryset, up_to=skip + limit + beyond)
+        return page
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"data": data, "count": self.count})

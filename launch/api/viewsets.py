@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Model
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import OrderingFilter
@@ -20,6 +21,7 @@ from rest_framework.settings import api_settings
 
 from launch.api.filters import ObjectPermissionFilter, QueryFilterBackend, StableOrderingFilter
 from launch.api.permissions import ObjectPermission
+from launch.permissions import perm_models, with_object_actions
 from launch.replicas import allow_replica_reads
 
 
@@ -54,6 +56,31 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
     # Actions whose reads tolerate a little replica lag (launch/replicas.py): served by a
     # read replica, when configured, after authentication and permissions read the primary.
     replica_actions: frozenset[str] = frozenset({"list"})
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """On a detail route checked by `ObjectPermission`, the user's object actions are
+        read with the row (no query of their own), and they decide its visibility:
+        `ObjectPermission` answers 404 without `view`, as the grant filter would. The
+        grant filter is then not applied twice."""
+        if not self._actions_read_with_row(queryset):
+            return super().filter_queryset(queryset)
+        for backend in self.filter_backends:
+            if backend is not ObjectPermissionFilter:
+                queryset = backend().filter_queryset(self.request, queryset, self)
+        return with_object_actions(self.request.user, queryset)
+
+    def _actions_read_with_row(self, queryset: QuerySet[Any]) -> bool:
+        if (self.lookup_url_kwarg or self.lookup_field) not in self.kwargs:
+            return False
+        if not any(
+            isinstance(p, type) and issubclass(p, ObjectPermission) for p in self.permission_classes
+        ):
+            return False
+        try:
+            perm_models(queryset.model)
+        except ImproperlyConfigured:  # a model without grant tables
+            return False
+        return True
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -120,7 +120,7 @@ def test_a_list_is_read_from_the_replica_after_authentication_on_the_primary(
         response = client.get("/api/v1/projects")
     assert response.status_code == 200
     assert [project["name"] for project in response.json()["data"]] == ["Atlas"]
-    assert queries.on(replica, "projects_project") >= 2  # the page and its count
+    assert queries.on(replica, "projects_project") >= 1  # the page (short: its own count)
     assert queries.on(DEFAULT_DB_ALIAS, "projects_project") == 0
     assert queries.on(DEFAULT_DB_ALIAS, "users_user") >= 1  # who is asking: the primary
     assert queries.on(replica, "users_user") == 0
@@ -213,7 +213,7 @@ def test_a_replica_that_refuses_connections_is_skipped_for_a_while(routed, membe
         response = client_for(member).get("/api/v1/projects")
     assert response.status_code == 200
     assert [project["name"] for project in response.json()["data"]] == ["Still there"]
-    assert queries.on(DEFAULT_DB_ALIAS, "projects_project") >= 2
+    assert queries.on(DEFAULT_DB_ALIAS, "projects_project") >= 1
     # Marked down: the next reads do not try it again within the retry window.
     assert DOWN in replicas._down_until
     assert not replicas.replica_usable(DOWN)

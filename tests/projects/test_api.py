@@ -352,6 +352,7 @@ def test_project_list_items_carry_documents_and_capacity_in_constant_queries(cli
         return body, len(queries)
 
     first = ingest(project=create_project(owner=member), data=b"Tides follow the moon.")
+    listed()  # the user's permission set is cached from here on (launch/rights_cache.py)
     _, queries_for_one = listed()
     for _ in range(3):
         create_project(owner=member)

@@ -16,6 +16,7 @@ from apps.rbac.rights import require_superuser
 from apps.rbac.selectors import codename_of
 from apps.users.models import User
 from launch.permissions import forget_roles
+from launch.rights_cache import user_rights_changed
 
 FLAGS = ("is_superuser", "is_staff")
 
@@ -49,6 +50,7 @@ def user_set_flags(
     for flag, (_, new) in changes.items():
         setattr(user, flag, new)
     forget_roles(user)
+    user_rights_changed([user.pk])
     record_rights_change(actor=actor, target=user, kind="flags", changes=changes)
     return user
 
@@ -67,6 +69,7 @@ def user_set_permissions(
     require_superuser(actor, "give users permissions of their own")
     user.user_permissions.set(wanted)
     forget_roles(user)
+    user_rights_changed([user.pk])
     record_rights_change(
         actor=actor,
         target=user,

@@ -18,6 +18,7 @@ from apps.operations.activity import record_rights_change
 from apps.rbac.rights import require_holds_role
 from apps.users.models import User
 from launch.permissions import forget_roles
+from launch.rights_cache import user_rights_changed
 
 
 def user_role_names(user: User) -> list[str]:
@@ -32,6 +33,7 @@ def _stored_roles(user: User) -> dict[int, str]:
 def _record(actor: User | None, user: User, before: dict[int, str], after: dict[int, str]) -> None:
     forget_roles(user)
     if before != after:
+        user_rights_changed([user.pk])
         record_rights_change(
             actor=actor,
             target=user,

@@ -33,6 +33,7 @@ from apps.rbac.selectors import codename_of, permission_catalog
 from apps.users.models import User
 from launch.errors import Conflict
 from launch.permissions import perm_models
+from launch.rights_cache import role_rights_changed
 
 DUPLICATE_ROLE = "A role with this name already exists."
 DEFAULT_ROLE_FIXED = "The default role cannot be deleted or renamed."
@@ -83,6 +84,7 @@ def _set_permissions(*, actor: User | None, role: Group, permissions: list[Permi
     if before == after:
         return
     role.permissions.set(permissions)
+    role_rights_changed()
     record_rights_change(
         actor=actor,
         target=role,
@@ -165,6 +167,7 @@ def role_delete(*, actor: User | None, role: Group) -> None:
         members_removed=role.user_set.count(),
     )
     role.delete()
+    role_rights_changed()
 
 
 def _has_object_grants(content_type: ContentType) -> bool:

@@ -1,0 +1,177 @@
+"""Each user's model permissions and role ids, cached across requests (issue 12).
+
+Every API request checks a model permission (`user.has_perm`) and most filter by the
+user's roles: three queries before the view's own, for data that changes only when
+rights change. They are read once, kept in Django's cache (Redis in production, so every
+process shares one copy) and invalidated by the services that change rights
+(`apps.rbac.services`), which are the only writers of roles, role membership, role
+permissions, users' own permissions and flags.
+
+Invalidation is one cache write. An entry names the two generations it was computed
+under:
+
+- the user's generation (`rights:user:<id>`), replaced when that user's roles, own
+  permissions or flags change (`user_rights_changed`);
+- the roles' generation (`rights:roles`), replaced when any role's permissions change or a
+  role is deleted (`role_rights_changed`), which concerns every member at once.
+
+An entry whose generations are not the current ones is recomputed. Generations are
+random tokens, not counters: a generation evicted from the cache comes back as a new
+token, so an entry computed before the eviction can never match again.
+
+The replacement happens at once and again when the transaction commits, so a request
+that read the old rows between the two cannot leave them cached under the new
+generation. Whatever is not cached here is read fresh on every request: the user row
+(`is_active`, `is_superuser`, loaded by authentication) and object grants.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from apps.users.models import User
+
+logger = logging.getLogger(__name__)
+
+ROLES_KEY = "rights:roles"
+# Entries expire on their own too: a bound on memory, and on staleness should a
+# generation write ever be lost (the cache unreachable at that moment).
+TIMEOUT = 300
+_ATTR = "_launch_rights"
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What a user holds outside object grants: model permissions as `app.codename`
+    (its own and its roles'), and the ids of its roles."""
+
+    permissions: frozenset[str]
+    group_ids: tuple[int, ...]
+
+
+def _user_key(user_id: Any) -> str:
+    return f"rights:user:{user_id}"
+
+
+def _entry_key(user_id: Any) -> str:
+    return f"rights:entry:{user_id}"
+
+
+def _token() -> str:
+    return uuid.uuid4().hex
+
+
+def _read(user: User) -> Rights:
+    rows = (
+        Permission.objects.filter(Q(user=user) | Q(group__user=user))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    )
+    through = get_user_model().groups.through.objects
+    group_ids = through.filter(user_id=user.pk).values_list("group_id", flat=True)
+    return Rights(
+        permissions=frozenset(f"{app}.{codename}" for app, codename in rows),
+        group_ids=tuple(sorted(group_ids)),
+    )
+
+
+def _generation(key: str, found: dict[str, Any]) -> str:
+    token = found.get(key)
+    if token is None:
+        # First use, expiry or eviction: a fresh token. `add` keeps whichever process
+        # got there first, and every process then uses that one.
+        cache.add(key, _token(), TIMEOUT)
+        token = cache.get(key)
+    return str(token)
+
+
+def rights_of(user: User) -> Rights:
+    """`user`'s rights: from the user object (once per request), else the cache (one
+    round trip), else the database (two queries, then cached)."""
+    held: Rights | None = user.__dict__.get(_ATTR)
+    if held is not None:
+        return held
+    if not settings.RIGHTS_CACHE:  # no cache every process shares (settings)
+        held = user.__dict__[_ATTR] = _read(user)
+        return held
+    keys = (_user_key(user.pk), ROLES_KEY, _entry_key(user.pk))
+    try:
+        found = cache.get_many(keys)
+        generations = (_generation(keys[0], found), _generation(keys[1], found))
+    except Exception:  # the cache is down: the database still answers
+        logger.warning("rights cache unavailable", exc_info=True)
+        held = _read(user)
+    else:
+        entry = found.get(keys[2])
+        if entry is not None and entry[0] == generations:
+            held = entry[1]
+        else:
+            held = _read(user)
+            try:
+                cache.set(keys[2], (generations, held), TIMEOUT)
+            except Exception:
+                logger.warning("rights cache unavailable", exc_info=True)
+    assert held is not None
+    user.__dict__[_ATTR] = held
+    return held
+
+
+def forget(user: Any) -> None:
+    """Drop what this user object holds for the request (not the shared cache)."""
+    for attr in (_ATTR, "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+def _replace(keys: list[str]) -> None:
+    try:
+        cache.set_many({key: _token() for key in keys}, TIMEOUT)
+    except Exception:
+        logger.warning("rights cache unavailable: generations not replaced", exc_info=True)
+
+
+def _replace_now_and_on_commit(keys: list[str]) -> None:
+    _replace(keys)
+    transaction.on_commit(lambda: _replace(keys))
+
+
+def user_rights_changed(user_ids: Iterable[Any]) -> None:
+    """The roles, own permissions or flags of these users changed: their cached rights
+    are stale from now on (and again from the commit)."""
+    keys = [_user_key(pk) for pk in user_ids]
+    if keys:
+        _replace_now_and_on_commit(keys)
+
+
+def role_rights_changed() -> None:
+    """A role's permissions changed or a role was deleted: every cached entry is stale."""
+    _replace_now_and_on_commit([ROLES_KEY])
+
+
+class CachedModelBackend(ModelBackend):
+    """Django's model backend, reading a user's permissions from `rights_of`.
+
+    Superusers keep Django's path (every permission); `PermissionsMixin.has_perm` passes
+    an active superuser before it asks any backend anyway."""
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if user_obj.is_superuser:
+            return super().get_all_permissions(user_obj, obj)
+        if not hasattr(user_obj, "_perm_cache"):
+            user_obj._perm_cache = set(rights_of(user_obj).permissions)
+        perms: set[str] = user_obj._perm_cache
+        return perms
