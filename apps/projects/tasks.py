@@ -25,7 +25,13 @@ def retry_countdown(retries: int) -> int:
 def document_process(self: Any, document_id: str) -> str | None:
     """Process one document; returns its final status (None if the row is gone)."""
     try:
-        return services.document_process(document_id=document_id, raise_transient=True)
+        return services.document_process(
+            document_id=document_id,
+            raise_transient=True,
+            # One key per attempt: a retry embeds (and pays) again and is counted again;
+            # a replay of the same attempt's ledger rows is not.
+            call_key=f"{self.request.id}:{self.request.retries}" if self.request.id else None,
+        )
     except services.TransientEmbeddingError as error:
         if self.request.retries >= settings.DOCUMENT_EMBEDDING_RETRIES:
             services.document_mark_failed(document_id=document_id, message=error.message)

@@ -28,6 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, router, transaction
 
+from launch.ai.chunking import estimate_tokens
+from launch.ai.metering import metered
 from launch.vector_store.models import VectorRecord
 from launch.vector_store.services.query import bounded_keyword_text
 from launch.vector_store.services.types import (
@@ -225,7 +227,9 @@ def search_traced(
     timings: dict[str, float] = {}
     if mode != "keyword" and query_embedding is None:
         started = time.perf_counter()
-        query_embedding = provider_for(version).embed_query(text)
+        provider = provider_for(version)
+        with metered("query_embedding", provider, input_estimate=estimate_tokens(text)):
+            query_embedding = provider.embed_query(text)
         timings["embed_ms"] = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     metadata_params = _metadata_params(metadata)
