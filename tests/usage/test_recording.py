@@ -31,8 +31,9 @@ def ask(client, conversation, **extra):
     )
 
 
+@pytest.mark.usefixtures("tides")
 def test_an_answer_records_its_query_embedding_and_the_servers_token_counts(
-    client_for, member, personal_team, conversation, tides, llm
+    client_for, member, personal_team, conversation, llm
 ):
     ModelCall.objects.all().delete()  # the fixture's ingestion is another test's subject
     response = ask(client_for(member), conversation)
