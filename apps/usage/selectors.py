@@ -49,7 +49,7 @@ def usage_summary(*, calls: QuerySet[ModelCall], group_by: str) -> list[dict[str
         .values(**keys)
         .annotate(
             calls=Count("id"),
-            errors=Count("id", filter=~Q(status=ModelCall.Status.OK)),
+            errors=Count("id", filter=~Q(status="ok")),
             estimated_calls=Count("id", filter=Q(tokens_estimated=True)),
             input_tokens=Coalesce(Sum("input_tokens"), 0),
             output_tokens=Coalesce(Sum("output_tokens"), 0),

@@ -13,6 +13,7 @@ from apps.teams.models import Team
 from apps.teams.services import team_ensure_personal
 from apps.users.models import User
 from launch.ai.embeddings import reset_embedding_provider
+from tests.apikeys.conftest import key_client
 from tests.chat.conftest import (
     clocks,
     conversation,
@@ -26,6 +27,7 @@ from tests.support.llm_server import LLMServer, RecordedRequest
 __all__ = [
     "clocks",
     "conversation",
+    "key_client",
     "llm",
     "make_member",
     "member",
