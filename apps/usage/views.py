@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
@@ -65,6 +65,13 @@ class _UsageView(APIView):
     permission_classes = [IsAuthenticated]
     renderer_classes = [ORJSONRenderer, UsageCSVRenderer]
     groups: tuple[str, ...] = GROUPS
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF answers an unknown `?format=` with a 404; it is a bad query parameter.
+            raise QueryValidationError({"format": ["Choose json or csv."]}) from None
 
     def query(self, request: Request) -> dict[str, Any]:
         params: QueryDict = request.query_params

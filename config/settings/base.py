@@ -530,6 +530,7 @@ DATABASE_REPLICA_UNPINNED_MODELS = [
     "operations.usagecounter",
     "sessions.session",
     "token_blacklist.outstandingtoken",
+    "usage.modelcall",
 ]
 DATABASE_REPLICAS: list[str] = []
 # Connection targets come from each replica's URL; the rest (pool, statement timeout)

@@ -115,6 +115,7 @@ def test_csv_export(client_for, member, ledger, how):
         ({"group_by": "user"}, "group_by"),  # not offered on /usage/me
         ({"from": "2026-05-02", "to": "2026-05-01"}, "from"),
         ({"from": "2024-01-01", "to": "2026-01-01"}, "to"),  # more than 366 days
+        ({"format": "xml"}, "format"),
     ],
 )
 def test_bad_query_is_422_in_the_envelope(client_for, member, params, field):
