@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -67,7 +68,7 @@ def usage_summary(*, calls: QuerySet[ModelCall], group_by: str) -> list[dict[str
             label = f"{provider}/{text}" if provider else text
         item: dict[str, Any] = {"key": text, "label": label, **row}
         item["total_tokens"] = item["input_tokens"] + item["output_tokens"]
-        item["cost"] = item["cost"] or 0
+        item["cost"] = item["cost"] or Decimal(0)
         out.append(item)
     return out
 
@@ -75,7 +76,7 @@ def usage_summary(*, calls: QuerySet[ModelCall], group_by: str) -> list[dict[str
 def usage_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     fields = ("calls", "errors", "estimated_calls", "input_tokens", "output_tokens", "total_tokens")
     totals: dict[str, Any] = {name: sum(row[name] for row in rows) for name in fields}
-    totals["cost"] = sum((row["cost"] for row in rows), 0)
+    totals["cost"] = sum((row["cost"] for row in rows), Decimal(0))
     return totals
 
 

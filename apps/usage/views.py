@@ -8,6 +8,7 @@ Both take `?format=csv` (or `Accept: text/csv`) for a CSV of the rows.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.http import Http404, QueryDict
@@ -26,6 +27,7 @@ from launch.api.exceptions import QueryValidationError
 from launch.api.permissions import acts_as_superuser, is_api_key_request
 from launch.api.renderers import ORJSONRenderer
 
+COST_QUANTUM = Decimal("0.00000001")
 ME_GROUPS = ("day", "model", "purpose")
 TEAM_GROUPS = ("day", "model", "user", "project")
 
@@ -61,6 +63,11 @@ RESPONSES: dict[Any, Any] = {
 }
 
 
+def money(value: Decimal) -> str:
+    """A cost as the schema's decimal string, to the ledger's precision (1e-8)."""
+    return format(value.quantize(COST_QUANTUM), "f")
+
+
 class _UsageView(APIView):
     permission_classes = [IsAuthenticated]
     renderer_classes = [ORJSONRenderer, UsageCSVRenderer]
@@ -83,10 +90,13 @@ class _UsageView(APIView):
     def report(self, query: dict[str, Any], **scope: Any) -> Response:
         calls = model_call_list(start=query["from"], end=query["to"], **scope)
         rows = usage_summary(calls=calls, group_by=query["group_by"])
+        totals = usage_totals(rows)
+        for item in (*rows, totals):
+            item["cost"] = money(item["cost"])
         body = {
             "data": rows,
             "count": len(rows),
-            "totals": usage_totals(rows),
+            "totals": totals,
             "group_by": query["group_by"],
             "from": query["from"],
             "to": query["to"],

@@ -71,6 +71,16 @@ def test_my_usage_by_day_sums_only_my_calls(client_for, member, ledger):
     assert body["count"] == 2
     assert body["totals"]["total_tokens"] == 142
     assert body["totals"]["calls"] == 3
+    assert body["totals"]["cost"] == "0.00000000"  # no prices set: free, as a decimal string
+
+
+def test_costs_are_summed_as_decimal_strings(client_for, member, settings):
+    settings.USAGE_PRICES = {"m-1": {"input": "0.5", "output": "1.5"}}  # per 1,000 tokens
+    record(member, tokens=(1000, 1000))
+    record(member, tokens=(1, 0))
+    body = client_for(member).get("/api/v1/usage/me", {"group_by": "model"}).json()
+    assert body["data"][0]["cost"] == "2.00050000"
+    assert body["totals"]["cost"] == "2.00050000"
 
 
 def test_my_usage_by_model_and_by_purpose(client_for, member, ledger):
