@@ -14,12 +14,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from launch.ai.metering import PURPOSES, STATUSES
-
 
 class ModelCall(models.Model):
-    Purpose = models.TextChoices("Purpose", [(p, p.replace("_", " ")) for p in PURPOSES])
-    Status = models.TextChoices("Status", [(s, s) for s in STATUSES])
+    class Purpose(models.TextChoices):
+        INGEST = "ingest"
+        QUERY_EMBEDDING = "query_embedding", "query embedding"
+        ANSWER = "answer"
+        STREAM_ANSWER = "stream_answer", "streamed answer"
+        TITLE = "title"
+
+    class Status(models.TextChoices):
+        OK = "ok"
+        ERROR = "error"
+        CANCELLED = "cancelled"
 
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(db_index=True)

@@ -38,19 +38,20 @@ def usage_summary(*, calls: QuerySet[ModelCall], group_by: str) -> list[dict[str
     """One row per group, ordered by the group: calls, tokens and cost summed."""
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
-    keys: dict[str, Any] = {
+    groups: dict[str, dict[str, Any]] = {
         "day": {"key": TruncDate("created_at")},
         "model": {"key": F("model"), "provider_name": F("provider")},
         "purpose": {"key": F("purpose")},
         "user": {"key": F("user_id"), "label": F("user__email")},
         "project": {"key": F("project_id")},
-    }[group_by]
+    }
+    keys = groups[group_by]
     rows = (
         calls.order_by()
         .values(**keys)
         .annotate(
             calls=Count("id"),
-            errors=Count("id", filter=~Q(status="ok")),
+            errors=Count("id", filter=~Q(status=ModelCall.Status.OK)),
             estimated_calls=Count("id", filter=Q(tokens_estimated=True)),
             input_tokens=Coalesce(Sum("input_tokens"), 0),
             output_tokens=Coalesce(Sum("output_tokens"), 0),

@@ -43,9 +43,15 @@ class UsageRowSerializer(serializers.Serializer):
     key = serializers.CharField(
         help_text="The day (YYYY-MM-DD), model, purpose, user or project id."
     )
-    label = serializers.CharField(help_text="A readable name for the key (a user's email).")
+    # DRF moves declared fields out of the class namespace, so `label`, `errors` and
+    # `data` shadow nothing at run time; mypy cannot see that.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="A readable name for the key (a user's email)."
+    )
     calls = serializers.IntegerField()
-    errors = serializers.IntegerField(help_text="Calls that failed or were cancelled.")
+    errors = serializers.IntegerField(  # type: ignore[assignment]
+        help_text="Calls that failed or were cancelled."
+    )
     estimated_calls = serializers.IntegerField(
         help_text="Calls whose token counts are estimates (the provider reported none)."
     )
@@ -57,7 +63,7 @@ class UsageRowSerializer(serializers.Serializer):
 
 class UsageTotalsSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    errors = serializers.IntegerField()  # type: ignore[assignment]
     estimated_calls = serializers.IntegerField()
     input_tokens = serializers.IntegerField()
     output_tokens = serializers.IntegerField()
@@ -66,7 +72,7 @@ class UsageTotalsSerializer(serializers.Serializer):
 
 
 class UsageReportSerializer(serializers.Serializer):
-    data = UsageRowSerializer(many=True)
+    data = UsageRowSerializer(many=True)  # type: ignore[assignment]
     count = serializers.IntegerField()
     totals = UsageTotalsSerializer()
     group_by = serializers.CharField()
