@@ -8,6 +8,7 @@ import logging
 import pytest
 from django.db import connection
 
+from apps.apikeys.services import apikey_create
 from apps.chat import services as chat
 from apps.chat.models import ChatMessage
 from apps.usage.models import ModelCall
@@ -156,3 +157,15 @@ def test_a_stream_the_client_leaves_is_recorded_cancelled_with_the_tokens_so_far
     assert row.output_tokens == estimate_tokens(saved.content) == saved.completion_tokens
     assert row.output_tokens > 0
     assert len(saved.content) < len(llm.chat_reply)
+
+
+def test_a_call_made_for_an_api_key_names_the_key(member, embeddings, key_client):
+    project = create_project(owner=member)
+    ingest(project, TIDES, "tides.txt")
+    key, raw = apikey_create(user=member, name="script", scopes=["projects.view_project"])
+    response = key_client(raw).post(
+        "/api/v1/search", {"query": "north pier", "mode": "hybrid"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    row = ModelCall.objects.get(purpose="query_embedding")
+    assert (row.api_key_id, row.user_id) == (key.pk, member.pk)
