@@ -18,6 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.projects.urls")),
     path("", include("apps.chat.urls")),
     path("", include("apps.teams.urls")),
+    path("", include("apps.usage.urls")),
     path("", include("apps.operations.urls")),
     path("", include("launch.api.health_urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),

@@ -32,7 +32,9 @@ from asgiref.sync import sync_to_async
 from apps.chat.errors import api_error
 from apps.chat.serializers import ChatMessageSerializer
 from apps.chat.services import AnswerPlan, answer_save
+from launch.ai.chunking import estimate_tokens
 from launch.ai.llm import Completion, LLMError, StreamDone, StreamEvent, TextDelta
+from launch.ai.metering import Meter, meter_completion
 
 _END = object()
 
@@ -40,8 +42,10 @@ _END = object()
 class ModelStream:
     """Iterates a model's event stream in a daemon thread; `get()` blocks for the next."""
 
-    def __init__(self, events: Iterator[StreamEvent]) -> None:
+    def __init__(self, events: Iterator[StreamEvent], meter: Meter | None = None) -> None:
         self._events = events
+        # The usage ledger's measure of this call, finished by the consumer (`_Answer`).
+        self.meter = meter
         self._queue: queue.Queue[Any] = queue.Queue()
         self._stop = threading.Event()
         self.started = time.monotonic()
@@ -134,7 +138,23 @@ class _Answer:
         """Save what was said: the whole answer, or the text so far after a disconnect."""
         completion = None if incomplete else self.completion
         text = completion.text if completion else "".join(self.parts)
+        meter = self.stream.meter
+        if meter is not None and completion is not None:
+            meter_completion(meter, completion)
+        elif meter is not None:
+            # Cancelled: the service reports nothing for a stream cut short, so the
+            # prompt and the text so far are estimated.
+            meter.finish(
+                "cancelled" if incomplete else "ok",
+                output_tokens=estimate_tokens(text),
+                estimated=True,
+            )
         return _save(self.plan, text, completion, self.stream.started, incomplete)
+
+    def record_failure(self) -> None:
+        """Record the model's mid-stream failure in the usage ledger."""
+        if self.stream.meter is not None:
+            self.stream.meter.finish("error")
 
 
 def answer_events_sync(plan: AnswerPlan, stream: ModelStream, first: StreamEvent) -> Iterator[str]:
@@ -150,6 +170,7 @@ def answer_events_sync(plan: AnswerPlan, stream: ModelStream, first: StreamEvent
             if text is not None:
                 yield text
             if answer.failed:
+                answer.record_failure()
                 return
             item = stream.get()
     except GeneratorExit:
@@ -175,6 +196,7 @@ async def answer_events(
             if text is not None:
                 yield text
             if answer.failed:
+                await sync_to_async(answer.record_failure)()
                 return
             item = await next_event()
     except (asyncio.CancelledError, GeneratorExit):

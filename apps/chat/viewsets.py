@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from django.core.handlers.asgi import ASGIRequest
@@ -28,9 +29,11 @@ from apps.chat.serializers import (
 )
 from apps.chat.streaming import ModelStream, answer_events, answer_events_sync
 from apps.projects.selectors import PROJECT_NOT_FOUND, project_get
+from apps.usage.attribution import request_usage
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.ai.llm import LLMError, get_chat_model
+from launch.ai.metering import Meter
 from launch.api.exceptions import ClientClosedRequest
 from launch.api.pagination import SkipLimitPagination, skip_limit
 from launch.api.throttles import ChatThrottle
@@ -209,7 +212,8 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
     def messages(self, request: Request, conversation_id: str) -> Response:
         plan = self._ask(request)
         try:
-            answer = services.answer_generate(plan=plan)
+            with self._usage(request, plan):
+                answer = services.answer_generate(plan=plan)
         except LLMError as error:
             raise api_error(error) from error
         return Response(ChatMessageSerializer(answer).data, status=status.HTTP_201_CREATED)
@@ -232,18 +236,22 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         if not connection.in_atomic_block:
             connection.close()  # nothing is read or written until the final save
         model = get_chat_model()
+        with self._usage(request, plan):
+            meter = Meter("stream_answer", model, input_estimate=plan.prompt.estimated_tokens)
         stream = ModelStream(
             model.stream(
                 plan.prompt.messages,
                 max_tokens=plan.max_tokens,
                 temperature=plan.temperature,
                 passages=plan.prompt.passages,
-            )
+            ),
+            meter,
         )
         first = stream.get()
-        if isinstance(first, LLMError):
-            raise api_error(first) from first
         if isinstance(first, BaseException):
+            meter.finish("error")
+            if isinstance(first, LLMError):
+                raise api_error(first) from first
             raise first
         # The body's kind follows the server: an async generator under ASGI, a plain one
         # under WSGI (Django would otherwise buffer an async body whole, or run a sync
@@ -256,6 +264,11 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         response["X-Accel-Buffering"] = "no"  # nginx would otherwise buffer the stream
         return response
 
+    def _usage(self, request: Request, plan: services.AnswerPlan) -> AbstractContextManager[None]:
+        return request_usage(
+            request, conversation_id=plan.conversation_id, project_id=plan.project_id
+        )
+
     def _ask(self, request: Request) -> services.AnswerPlan:
         conversation = self.get_object()
         serializer = ChatMessageCreateSerializer(data=request.data)
@@ -265,7 +278,10 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         # model is never asked; elsewhere the statement timeout bounds the query.
         gone = client_gone(request)
         try:
-            with cancel_queries_when_gone(gone):
+            usage = request_usage(
+                request, conversation_id=conversation.pk, project_id=conversation.project_id
+            )
+            with cancel_queries_when_gone(gone), usage:
                 _, plan = services.message_ask(
                     conversation=conversation,
                     user=cast(User, request.user),

@@ -37,10 +37,17 @@ class DocumentTask(Task):
     retry_backoff=settings.TASK_RETRY_BACKOFF,
     retry_backoff_max=settings.TASK_RETRY_BACKOFF_MAX,
     retry_jitter=True,
+    bind=True,
 )
-def document_process(document_id: str) -> str | None:
+def document_process(self: DocumentTask, document_id: str) -> str | None:
     """Process one document; returns its final status (None if the row is gone)."""
-    return services.document_ingest(document_id=document_id, raise_transient=True)
+    return services.document_ingest(
+        document_id=document_id,
+        raise_transient=True,
+        # One key per attempt: a retry embeds (and pays) again and is counted again;
+        # a replay of the same attempt's ledger rows is not.
+        call_key=f"{self.request.id}:{self.request.retries}" if self.request.id else None,
+    )
 
 
 @shared_task(acks_late=True)

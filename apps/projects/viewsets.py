@@ -30,6 +30,7 @@ from apps.projects.serializers import (
     SearchRequestSerializer,
     SearchResultsSerializer,
 )
+from apps.usage.attribution import request_usage
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.ai.extraction import UnsupportedDocumentType
@@ -260,7 +261,8 @@ class SearchView(APIView):
         serializer = SearchRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
-        with replica_reads():  # a document processed a moment ago may show up a moment later
+        # Replica: a document processed a moment ago may show up a moment later.
+        with replica_reads(), request_usage(request):
             hits = services.document_search(
                 user=request.user,
                 query=params["query"],

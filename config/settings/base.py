@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "apps.projects",
     "apps.chat",
     "apps.teams",
+    "apps.usage",
     # Last: its admin extends the admins above and its AppConfig registers their models
     # with the activity log.
     "apps.operations",
@@ -470,6 +471,12 @@ LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=60.0)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
 LLM_MAX_ANSWER_TOKENS = env.int("LLM_MAX_ANSWER_TOKENS", default=1024)
+
+# The usage ledger's price table: per model, the price of 1,000 input and output tokens,
+# as JSON: {"gpt-4o-mini": {"input": "0.00015", "output": "0.0006"}}. Unlisted: free.
+USAGE_PRICES = env.json("USAGE_PRICES", default={})
+# The longest `from`..`to` range the usage API answers, in days.
+USAGE_MAX_RANGE_DAYS = env.int("USAGE_MAX_RANGE_DAYS", default=366)
 CHAT_RETRIEVAL_K = env.int("CHAT_RETRIEVAL_K", default=6)
 CHAT_TEMPERATURE = env.float("CHAT_TEMPERATURE", default=0.2)
 
@@ -592,6 +599,7 @@ DATABASE_REPLICA_UNPINNED_MODELS = [
     "operations.usageevent",
     "sessions.session",
     "token_blacklist.outstandingtoken",
+    "usage.modelcall",
 ]
 DATABASE_REPLICAS: list[str] = []
 # Connection targets come from each replica's URL; the rest (pool, statement timeout)

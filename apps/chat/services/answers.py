@@ -29,6 +29,7 @@ from launch.ai.chunking import estimate_tokens
 from launch.ai.embeddings import EmbeddingServiceError
 from launch.ai.llm import ChatTurn, Completion, LLMUnavailable, Passage, get_chat_model
 from launch.ai.llm.base import Role
+from launch.ai.metering import meter_completion, metered
 from launch.ai.prompts import Prompt, build_prompt, prompt_budget
 from launch.vector_store.services import search_traced
 
@@ -73,6 +74,7 @@ class AnswerPlan:
     use_documents: bool
     max_tokens: int
     temperature: float
+    project_id: uuid.UUID | None = None
     # The RAG debugger's record of this answer so far (see `services.traces`).
     trace: dict[str, Any] = field(default_factory=dict)
 
@@ -139,6 +141,7 @@ def message_ask(
         use_documents=grounded,
         max_tokens=answer_tokens,
         temperature=float(settings.CHAT_TEMPERATURE),
+        project_id=project.pk if project else None,
         trace=trace,
     )
     return message, plan
@@ -150,12 +153,15 @@ def answer_generate(*, plan: AnswerPlan) -> ChatMessage:
     Side effects: see `answer_save`.
     """
     started = time.monotonic()
-    completion = get_chat_model().complete(
-        plan.prompt.messages,
-        max_tokens=plan.max_tokens,
-        temperature=plan.temperature,
-        passages=plan.prompt.passages,
-    )
+    model = get_chat_model()
+    with metered("answer", model, input_estimate=plan.prompt.estimated_tokens) as meter:
+        completion = model.complete(
+            plan.prompt.messages,
+            max_tokens=plan.max_tokens,
+            temperature=plan.temperature,
+            passages=plan.prompt.passages,
+        )
+        meter_completion(meter, completion)
     return answer_save(
         plan=plan,
         text=completion.text,

@@ -9,7 +9,9 @@ from django.db import transaction
 from apps.chat.models import ChatConversation, ChatMessage
 from apps.projects.selectors import PROJECT_NOT_FOUND, project_get
 from apps.users.models import User
+from launch.ai.chunking import estimate_tokens
 from launch.ai.llm import ChatTurn, LLMError, get_chat_model
+from launch.ai.metering import attributed, meter_completion, metered
 from launch.errors import NotFound
 from launch.permissions import share_with_user
 
@@ -98,7 +100,9 @@ def conversation_generate_title(*, conversation_id: uuid.UUID | str) -> str | No
     first = list(conversation.messages.filter(incomplete=False).order_by("created_at", "id")[:2])
     if not first or first[0].role != ChatMessage.Role.USER:
         return None
-    title = _title_for(first)
+    who = {"user": conversation.user_id, "project_id": conversation.project_id}
+    with attributed(**who, conversation_id=conversation.pk):
+        title = _title_for(first)
     with transaction.atomic():
         locked = ChatConversation.objects.select_for_update().filter(pk=conversation_id).first()
         if locked is None or locked.title_set_by_user:
@@ -124,12 +128,12 @@ def _title_for(first: list[ChatMessage]) -> str:
     if model.model_name == "extractive":
         return shorten(question) or "Conversation"
     exchange = "\n\n".join(f"{m.role}: {m.content}" for m in first)
+    messages = [ChatTurn("system", TITLE_PROMPT), ChatTurn("user", exchange)]
+    estimate = sum(estimate_tokens(turn.content) for turn in messages)
     try:
-        answer = model.complete(
-            [ChatTurn("system", TITLE_PROMPT), ChatTurn("user", exchange)],
-            max_tokens=24,
-            temperature=0.2,
-        )
+        with metered("title", model, input_estimate=estimate) as meter:
+            answer = model.complete(messages, max_tokens=24, temperature=0.2)
+            meter_completion(meter, answer)
     except LLMError:
         # A title is a convenience: the question itself is a fine fallback.
         return shorten(question) or "Conversation"

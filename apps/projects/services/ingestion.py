@@ -27,6 +27,7 @@ from launch.ai.embeddings import (
     EmbeddingServiceError,
 )
 from launch.ai.extraction import ExtractionError, extract_pages_limited
+from launch.ai.metering import attributed, metered
 from launch.metrics import observe_ingestion
 from launch.vector_store.services import RecordIn, replace_source
 from launch.vector_store.services.versions import live_versions, provider_for
@@ -50,19 +51,23 @@ def embedding_failure_message(error: EmbeddingServiceError) -> str:
     return f"The embedding service failed: {error}"
 
 
-def document_ingest(*, document_id: uuid.UUID | str, raise_transient: bool = False) -> str | None:
+def document_ingest(
+    *, document_id: uuid.UUID | str, raise_transient: bool = False, call_key: str | None = None
+) -> str | None:
     """Process one document from its stored file to searchable chunks.
 
     Returns the final status, or None when the row is gone. Failures end `failed` with a
     readable `error_message`; an unreachable embedding service raises
     TransientEmbeddingError instead when `raise_transient` (the task retries it later).
+    `call_key` names this run (a task attempt) so that each embedding batch is written to
+    the usage ledger once, however often its record is replayed.
     Side effects: updates the row as it goes; replaces the document's vector records.
     """
     if not document_claim(document_id=document_id):
         return None
     chunks = 0
     try:
-        chunks = _run(document_id)
+        chunks = _run(document_id, call_key)
     except ExtractionError as error:
         document_mark_failed(document_id=document_id, message=error.message)
     except EmbeddingResponseError as error:
@@ -90,7 +95,7 @@ def document_ingest(*, document_id: uuid.UUID | str, raise_transient: bool = Fal
     return str(status)
 
 
-def _run(document_id: uuid.UUID | str) -> int:
+def _run(document_id: uuid.UUID | str, call_key: str | None = None) -> int:
     """Extract, chunk, embed and store; returns the number of chunks stored."""
     document = Document.objects.select_related("project").get(pk=document_id)
     with document.file.open("rb") as handle:
@@ -103,8 +108,17 @@ def _run(document_id: uuid.UUID | str) -> int:
     # Every live version: the active one and, while a model change is being built,
     # the new one, so both stay complete and either can serve the project's searches.
     records: list[RecordIn] = []
-    for number, version in enumerate(live_versions(scope_id=document.project_id)):
-        records += _embed(document, chunks, provider_for(version), version.name, report=number == 0)
+    who = {"user": document.uploaded_by_id, "project_id": document.project_id}
+    with attributed(**who, document_id=document.pk):
+        for number, version in enumerate(live_versions(scope_id=document.project_id)):
+            records += _embed(
+                document,
+                chunks,
+                provider_for(version),
+                version.name,
+                report=number == 0,
+                call_key=call_key and f"{call_key}:{version.name}",
+            )
     with transaction.atomic():
         # The lock orders us against a concurrent delete: if the row is gone, writing
         # vectors now would leave orphans; if it is there, the delete waits for us.
@@ -131,12 +145,20 @@ def _embed(
     version: str,
     *,
     report: bool,
+    call_key: str | None = None,
 ) -> list[RecordIn]:
     batch_size = max(1, int(settings.EMBEDDING_BATCH_SIZE))
     records: list[RecordIn] = []
     for start in range(0, len(chunks), batch_size):
         batch = chunks[start : start + batch_size]
-        vectors = provider.embed_documents([chunk.content for chunk in batch])
+        texts = [chunk.content for chunk in batch]
+        with metered(
+            "ingest",
+            provider,
+            input_estimate=sum(estimate_tokens(text) for text in texts),
+            idempotency_key=call_key and f"ingest:{call_key}:{start}",
+        ):
+            vectors = provider.embed_documents(texts)
         records.extend(
             RecordIn(
                 source_type=SOURCE_TYPE,

@@ -32,6 +32,7 @@ from launch.ai.http import (
     is_transient_status,
     retry_after,
 )
+from launch.ai.metering import report_usage
 
 
 class OpenAIEmbeddingProvider:
@@ -138,6 +139,7 @@ class OpenAIEmbeddingProvider:
             data = body["data"]
             if not isinstance(data, list):
                 raise TypeError("data is not a list")
+            report_usage(input_tokens=(body.get("usage") or {}).get("prompt_tokens"))
         except (ValueError, KeyError, TypeError) as exc:
             raise EmbeddingResponseError(
                 f"The embedding service at {self.base_url} returned an unexpected body "

@@ -34,12 +34,14 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """A finished answer and what it cost."""
+    """A finished answer and what it cost; `tokens_estimated` when the service reported
+    no count and the token figures are estimates."""
 
     text: str
     prompt_tokens: int
     completion_tokens: int
     model: str
+    tokens_estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ class ExtractiveChatModel:
             prompt_tokens=sum(estimate_tokens(turn.content) for turn in messages),
             completion_tokens=estimate_tokens(text),
             model=MODEL_NAME,
+            tokens_estimated=True,
         )
 
     def stream(
@@ -69,6 +70,7 @@ class ExtractiveChatModel:
                 prompt_tokens=sum(estimate_tokens(turn.content) for turn in messages),
                 completion_tokens=estimate_tokens(text),
                 model=MODEL_NAME,
+                tokens_estimated=True,
             )
         )
 

@@ -232,6 +232,7 @@ class OpenAIChatModel:
                 completion_tokens if completion_tokens is not None else estimate_tokens(text)
             ),
             model=str(model or self.model_name),
+            tokens_estimated=prompt_tokens is None or completion_tokens is None,
         )
 
 

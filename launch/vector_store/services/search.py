@@ -28,6 +28,8 @@ from typing import Any
 
 from django.db import connections, router, transaction
 
+from launch.ai.chunking import estimate_tokens
+from launch.ai.metering import metered
 from launch.config import SettingsConfig
 from launch.metrics import observe_search
 from launch.vector_store.models import EmbeddingVersion, VectorRecord
@@ -223,7 +225,7 @@ def search_traced(
     timings: dict[str, float] = {}
     if mode != "keyword" and query_embedding is None:
         started = time.perf_counter()
-        query_embedding = provider_for(version).embed_query(text)
+        query_embedding = _embed_query(version, text)
         timings["embed_ms"] = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     tuning = SearchTuning.from_settings()
@@ -297,6 +299,13 @@ def search_traced(
         strategy=strategy,
         timings=timings,
     )
+
+
+def _embed_query(version: EmbeddingVersion, text: str) -> Sequence[float]:
+    """The query's embedding by the version's provider, booked in the usage ledger."""
+    provider = provider_for(version)
+    with metered("query_embedding", provider, input_estimate=estimate_tokens(text)):
+        return provider.embed_query(text)
 
 
 def _search_version(
