@@ -175,6 +175,9 @@ def launch_env(database_url: str, **extra: str) -> dict[str, str]:
         PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
         WEB_CONCURRENCY=str(WORKERS),
         REDIS_URL="",
+        # As deployed: a cache every process shares (check --deploy refuses a private
+        # one), which also keeps permission sets between requests (RIGHTS_CACHE).
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13"),
     )
     env.pop("LOG_LEVEL", None)  # as shipped: INFO, one JSON line per request
     env.update(extra)

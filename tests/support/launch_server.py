@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
-import urllib.error
-import urllib.request
 
 from django.conf import settings
 
-from tests.support.processes import Process, shared_infrastructure
+from tests.support.processes import Process, answers_health_check, shared_infrastructure
 
 # What a shell passes to `make run` that is not a Launch setting.
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV")
@@ -45,12 +43,7 @@ class LaunchServer:
         return env
 
     def healthy(self) -> bool:
-        health = f"http://127.0.0.1:{self.port}/api/v1/utils/health-check/"
-        try:
-            with urllib.request.urlopen(health, timeout=5) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
+        return answers_health_check(self.port)
 
     def start(self, timeout: float = 60) -> LaunchServer:
         self.process.env = self.env()

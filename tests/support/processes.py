@@ -13,11 +13,23 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def answers_health_check(port: int) -> bool:
+    """Whether a Launch server on 127.0.0.1:`port` answers its health check with 200."""
+    health = f"http://127.0.0.1:{port}/api/v1/utils/health-check/"
+    try:
+        with urllib.request.urlopen(health, timeout=5) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
 
 
 class Process:

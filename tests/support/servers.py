@@ -14,11 +14,9 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import urllib.error
-import urllib.request
 from types import TracebackType
 
-from tests.support.processes import Process, shared_infrastructure
+from tests.support.processes import Process, answers_health_check, shared_infrastructure
 
 
 class LaunchServer:
@@ -40,12 +38,7 @@ class LaunchServer:
         }
 
     def healthy(self) -> bool:
-        health = f"http://127.0.0.1:{self.port}/api/v1/utils/health-check/"
-        try:
-            with urllib.request.urlopen(health, timeout=5) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
+        return answers_health_check(self.port)
 
     def start(self, timeout: float = 60) -> LaunchServer:
         # The test binds the socket and hands it to uvicorn (`--fd`): no window between
