@@ -21,7 +21,7 @@ THOUSAND = Decimal(1000)
 
 def _price(model: str, kind: str) -> Decimal:
     """USAGE_PRICES[model][kind], the price per 1,000 tokens; zero when not listed."""
-    prices: dict[str, Any] = getattr(settings, "USAGE_PRICES", None) or {}
+    prices: dict[str, Any] = settings.USAGE_PRICES
     entry = prices.get(model) or {}
     try:
         return Decimal(str(entry.get(kind, 0) or 0))

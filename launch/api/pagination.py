@@ -67,7 +67,7 @@ class SkipLimitPagination(BasePagination):
             # The page holds the last rows: the count is known without a query.
             self.count = skip + len(page)
         else:
-            beyond = int(getattr(settings, "API_COUNT_EXACT_BEYOND_PAGE", 1000))
+            beyond = settings.API_COUNT_EXACT_BEYOND_PAGE
             self.count = visible_count(queryset, up_to=skip + limit + beyond)
         return page
 
