@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any, cast
 
@@ -183,7 +184,10 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         responses=ChatConversationDetailSerializer,
     )
     def title(self, request: Request, conversation_id: str) -> Response:
-        data = request.data if "title" in request.data else request.query_params
+        body = request.data
+        if not isinstance(body, Mapping):  # `0.2` or `[]`: the usual 422 for a non-object
+            ChatConversationTitleSerializer(data=body).is_valid(raise_exception=True)
+        data = body if "title" in body else request.query_params
         serializer = ChatConversationTitleSerializer(data={"title": data.get("title")})
         serializer.is_valid(raise_exception=True)
         conversation = services.conversation_rename(

@@ -48,6 +48,18 @@ def test_title_by_query_parameter_or_body_marks_it_hand_set(client_for, member, 
     assert client.patch(conversation_url(conversation, "/title"), {"title": ""}).status_code == 422
 
 
+@pytest.mark.parametrize("body", ["0.2", "[]", '"a title"'])
+def test_a_title_body_that_is_not_an_object_is_a_422(client_for, member, conversation, body):
+    """Found by schema fuzzing: `0.2` as the body was a 500."""
+    response = client_for(member).patch(
+        conversation_url(conversation, "/title/"), body, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert "detail" in response.json()
+    conversation.refresh_from_db()
+    assert conversation.title_set_by_user is False
+
+
 def test_delete_answers_a_message_and_removes_the_messages(client_for, member, conversation):
     client = client_for(member)
     client.post(conversation_url(conversation, "/messages"), {"content": "Hello"})
