@@ -15,20 +15,17 @@ LAUNCH_PROPERTY_SEED to replay or explore).
 from __future__ import annotations
 
 import itertools
-import os
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
-from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
 from rest_framework.test import APIClient
 
@@ -38,14 +35,12 @@ from apps.users.models import User
 from tests.conftest import PASSWORD, bearer
 from tests.factories import roles
 from tests.support.reliability import record
+from tests.support.stateful import run_seeded
 
 __all__ = ["roles"]
 
 pytestmark = [pytest.mark.property, pytest.mark.promise(6), pytest.mark.django_db]
 
-SEED = int(os.environ.get("LAUNCH_PROPERTY_SEED", "20261128"))
-SEQUENCES = int(os.environ.get("LAUNCH_PROPERTY_SEQUENCES", "25"))
-STEPS = int(os.environ.get("LAUNCH_PROPERTY_STEPS", "25"))
 
 # A permission, and a read that needs exactly it at the model layer.
 PROBES = {
@@ -160,19 +155,8 @@ class KeyMachine(RuleBasedStateMachine):
 def test_no_key_ever_holds_more_than_its_creator(roles, capsys):
     totals = {"sequences": 0, "steps": 0, "probes": 0, "exceeded": 0}
     machine = type("Machine", (KeyMachine,), {"default_roles": roles, "totals": totals})
-    with capsys.disabled():
-        print(f"\nkey scope property: seed {SEED} (replay with LAUNCH_PROPERTY_SEED={SEED})")
     try:
-        run_state_machine_as_test(
-            seed(SEED)(machine),
-            settings=settings(
-                max_examples=SEQUENCES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
-        )
+        run_seeded(machine, name="key scope", capsys=capsys)
     finally:
         record("key sequences tried", totals["sequences"])
         record("key probes", totals["probes"])

@@ -20,7 +20,6 @@ steps, from a fixed seed (printed; set LAUNCH_PROPERTY_SEED to replay or explore
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -36,7 +34,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 from rest_framework.test import APIClient
 
@@ -48,14 +45,12 @@ from launch.permissions import OBJECT_ACTIONS, normalize_actions, perm_models
 from tests.conftest import PASSWORD, bearer
 from tests.factories import roles
 from tests.support.reliability import record
+from tests.support.stateful import run_seeded
 
 __all__ = ["roles"]
 
 pytestmark = [pytest.mark.property, pytest.mark.promise(6), pytest.mark.django_db]
 
-SEED = int(os.environ.get("LAUNCH_PROPERTY_SEED", "20261128"))
-SEQUENCES = int(os.environ.get("LAUNCH_PROPERTY_SEQUENCES", "25"))
-STEPS = int(os.environ.get("LAUNCH_PROPERTY_STEPS", "25"))
 
 KINDS = {"item": (Item, "items", "item"), "project": (Project, "projects", "project")}
 # What roles are built from in this world: enough to express every escalation found in
@@ -547,19 +542,8 @@ class EscalationMachine(RuleBasedStateMachine):
 def test_no_sequence_of_api_calls_escalates(roles, capsys):
     totals = {"sequences": 0, "steps": 0, "refused": 0, "gained": 0}
     machine = type("Machine", (EscalationMachine,), {"default_roles": roles, "totals": totals})
-    with capsys.disabled():
-        print(f"\nescalation property: seed {SEED} (replay with LAUNCH_PROPERTY_SEED={SEED})")
     try:
-        run_state_machine_as_test(
-            seed(SEED)(machine),
-            settings=settings(
-                max_examples=SEQUENCES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
-        )
+        run_seeded(machine, name="escalation", capsys=capsys)
     finally:
         record("escalation sequences tried", totals["sequences"])
         record("escalation steps tried", totals["steps"])
