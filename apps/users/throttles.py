@@ -44,6 +44,25 @@ class LoginAccountThrottle(_ScopedThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class PasswordCheckThrottle(LoginAccountThrottle):
+    """A signed-in user's `current_password` checks spend the account's login budget.
+
+    Changing the password, or the email, asks for the current password: with a stolen
+    access token, these routes would otherwise be an unthrottled password oracle. They
+    share the `login` scope and key, so guesses through login and through these routes
+    add up per account. A request that checks no password (a `full_name` change) is not
+    counted.
+    """
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        data = request.data
+        email = getattr(request.user, "email", None)
+        if not email or not hasattr(data, "get") or not data.get("current_password"):
+            return None
+        ident = hashlib.sha256(normalize_email(email).encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 class SignupThrottle(_ScopedThrottle):
     scope = "signup"
 

@@ -13,6 +13,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from apps.users import email_change, selectors, services
 from apps.users.models import User
@@ -27,7 +28,7 @@ from apps.users.serializers import (
     UserUpdateMeSerializer,
     UserUpdateSerializer,
 )
-from apps.users.throttles import RecoveryThrottle, SignupThrottle
+from apps.users.throttles import PasswordCheckThrottle, RecoveryThrottle, SignupThrottle
 from launch.api.permissions import PersonOnly
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
 
@@ -60,6 +61,13 @@ class UserViewSet(
         if self.action == "list":
             return selectors.user_list_values()
         return User.objects.all()
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # A mapped method shares its action's options, so `PATCH /users/me` (which checks
+        # `current_password` when the email changes) gets its throttle here.
+        if self.action == "update_me":
+            return [PasswordCheckThrottle()]
+        return super().get_throttles()
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action in ("signup", "confirm_email"):
@@ -190,7 +198,12 @@ class UserViewSet(
         request=UpdatePasswordSerializer,
         responses={200: MessageSerializer},
     )
-    @action(detail=False, methods=["patch"], url_path="me/password")
+    @action(
+        detail=False,
+        methods=["patch"],
+        url_path="me/password",
+        throttle_classes=[PasswordCheckThrottle],
+    )
     def update_password_me(self, request: Request) -> Response:
         services.user_change_password(
             user=request.user,  # type: ignore[arg-type]

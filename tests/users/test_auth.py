@@ -390,6 +390,28 @@ def test_login_is_throttled_per_address(api, make_user, settings):
     assert login(api, make_user().email, REMOTE_ADDR="10.0.0.8").status_code == 200
 
 
+def test_password_checks_of_a_signed_in_user_share_the_login_budget(api, user, settings):
+    # A stolen access token must not turn `current_password` into an unthrottled oracle:
+    # guesses through login and through the password routes add up per account.
+    _rates(settings, login="3/min")
+    client = bearer(tokens_for(api, user)["access_token"])
+    wrong = {"current_password": "wrong-password-1", "new_password": "another-pass-4567"}
+    assert client.patch(ME + "/password", wrong, format="json").status_code == 400
+    email_change = {"email": "ada2@example.com", "current_password": "wrong-password-1"}
+    assert client.patch(ME, email_change, format="json").status_code == 400
+    response = client.patch(ME + "/password", wrong, format="json")
+    assert_envelope(response, 429)
+    assert int(response["Retry-After"]) >= 1
+    assert_envelope(login(api, user.email), 429)
+
+
+def test_a_profile_change_without_a_password_is_not_throttled(api, user, settings):
+    _rates(settings, login="1/min")
+    client = bearer(tokens_for(api, user)["access_token"])
+    for name in ("Ada", "Ada King", "Ada Lovelace"):
+        assert client.patch(ME, {"full_name": name}, format="json").status_code == 200
+
+
 @pytest.mark.promise(4)
 def test_signup_is_throttled(api, settings):
     _rates(settings, signup="1/min")
