@@ -56,6 +56,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="team-invitation",
     ),
     re_path(
+        rf"{TEAM}/invitations/(?P<invitation_id>{ID})/resend/?$",
+        InvitationViewSet.as_view({"post": "resend"}),
+        name="team-invitation-resend",
+    ),
+    re_path(
         rf"^invitations/{LINK}/?$",
         InvitationTokenViewSet.as_view({"get": "retrieve"}),
         name="invitation",

@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status
+from rest_framework import exceptions, mixins, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,8 @@ from apps.teams.serializers import (
     InvitationCreateSerializer,
     InvitationPreviewSerializer,
     InvitationSerializer,
+    InvitationSignedUpSerializer,
+    InvitationSignupSerializer,
     MemberRoleSerializer,
     MemberSerializer,
     TeamRoleSerializer,
@@ -42,7 +44,8 @@ from apps.teams.serializers import (
 from apps.teams.services.access import require_team_permission
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
-from launch.api.permissions import PersonOnly, PersonOnlyToChange
+from apps.users.throttles import SignupThrottle
+from launch.api.permissions import PersonOnly, PersonOnlyToChange, is_api_key_request
 from launch.api.throttles import UserScopedThrottle
 from launch.api.viewsets import LaunchGenericViewSet
 
@@ -347,6 +350,29 @@ class InvitationViewSet(TeamScopedViewSet):
         services.invitation_revoke(actor=self.actor(), team=team, invitation=invitation)
         return Response({"message": "Invitation revoked successfully"})
 
+    @extend_schema(
+        operation_id="teams-resend_invitation",
+        parameters=[TEAM_ID, INVITATION_ID],
+        request=None,
+        responses={
+            200: InvitationSerializer,
+            409: OpenApiResponse(description="Not pending (accepted, revoked or expired)."),
+        },
+        summary="Email a pending invitation again with a new link (the old link stops working)",
+    )
+    def resend(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        team = self.team()
+        invitation = (
+            selectors.invitation_list(team=team)
+            .filter(pk=_uuid(self.kwargs["invitation_id"]))
+            .first()
+        )
+        if invitation is None:
+            raise Http404
+        services.invitation_resend(actor=self.actor(), team=team, invitation=invitation)
+        fresh = selectors.invitation_list(team=team).get(pk=invitation.pk)
+        return Response(InvitationSerializer(fresh).data)
+
 
 class InvitationThrottle(UserScopedThrottle):
     scope = "invitation"
@@ -371,9 +397,15 @@ class InvitationTokenViewSet(LaunchGenericViewSet):
     replica_actions: frozenset[str] = frozenset()
 
     def get_permissions(self) -> list[Any]:
-        if self.action == "retrieve":
-            return [AllowAny()]
-        return [IsAuthenticated(), PersonOnly()]
+        # Accepting is open to anyone holding the link: a signed-in person accepts as
+        # itself, someone without an account creates it (the handler tells them apart).
+        return [AllowAny()]
+
+    def get_throttles(self) -> list[Any]:
+        throttles = super().get_throttles()
+        if self.action == "accept" and not self.request.user.is_authenticated:
+            throttles.append(SignupThrottle())  # it may create an account
+        return throttles
 
     def retrieve(self, request: Request, token: str, *args: Any, **kwargs: Any) -> Response:
         invitation = services.invitation_preview(token=token)
@@ -382,16 +414,39 @@ class InvitationTokenViewSet(LaunchGenericViewSet):
     @extend_schema(
         operation_id="invitations-accept_invitation",
         parameters=[TOKEN],
-        request=None,
+        request=InvitationSignupSerializer,
         responses={
             200: InvitationAcceptedSerializer,
-            409: OpenApiResponse(description="Already a member."),
+            201: InvitationSignedUpSerializer,
+            401: OpenApiResponse(description="Neither signed in nor a password sent."),
+            409: OpenApiResponse(
+                description="Already a member, or (no sign-in) the email has an account."
+            ),
             410: GONE_410,
         },
-        summary="Accept an invitation (signed in with the invited email)",
+        summary="Accept an invitation: signed in with the invited email (200), or without "
+        "an account, creating it with `{password, full_name?}` (201, as signup)",
     )
     def accept(self, request: Request, token: str, *args: Any, **kwargs: Any) -> Response:
+        if not request.user.is_authenticated:
+            return self._sign_up(request, token)
+        if is_api_key_request(request):
+            raise exceptions.PermissionDenied(PersonOnly.message)
         membership = services.invitation_accept(user=cast(User, request.user), token=token)
         team = selectors.team_get(user=cast(User, request.user), team_id=membership.team_id)
         data = {"team": team, "role": membership.role}
         return Response(InvitationAcceptedSerializer(data).data)
+
+    def _sign_up(self, request: Request, token: str) -> Response:
+        data = request.data
+        if not (hasattr(data, "get") and "password" in data):
+            raise exceptions.NotAuthenticated(
+                "Sign in to accept, or send a password to create your account."
+            )
+        body = InvitationSignupSerializer(data=data)
+        body.is_valid(raise_exception=True)
+        membership = services.invitation_signup(token=token, **body.validated_data)
+        user = membership.user
+        team = selectors.team_get(user=user, team_id=membership.team_id)
+        created = (user, {"team": team, "role": membership.role})
+        return Response(InvitationSignedUpSerializer(created).data, status=status.HTTP_201_CREATED)

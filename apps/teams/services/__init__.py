@@ -6,8 +6,10 @@ from apps.teams.services.invitations import (
     invitation_accept,
     invitation_create,
     invitation_preview,
+    invitation_resend,
     invitation_revoke,
     invitation_send,
+    invitation_signup,
 )
 from apps.teams.services.members import member_remove, member_set_role
 from apps.teams.services.roles import team_role_create, team_role_delete, team_role_update
@@ -23,8 +25,10 @@ __all__ = [
     "invitation_accept",
     "invitation_create",
     "invitation_preview",
+    "invitation_resend",
     "invitation_revoke",
     "invitation_send",
+    "invitation_signup",
     "member_remove",
     "member_set_role",
     "team_create",
