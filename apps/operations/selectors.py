@@ -14,6 +14,7 @@ from auditlog.models import LogEntry
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import BigIntegerField, Count, Model, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -197,3 +198,15 @@ def _cards(user: User) -> list[Card]:
 def activity_list() -> QuerySet[LogEntry]:
     """Activity entries, newest first (the API restricts it to superusers)."""
     return LogEntry.objects.select_related("content_type").order_by("-timestamp", "-pk")
+
+
+def team_activity_list(*, team_id: object) -> QuerySet[LogEntry]:
+    """The entries of one team (`additional_data["team"]`), newest first. The filter is
+    written as `additional_data ->> 'team'` so that it matches the expression index of
+    migration operations.0003, which also serves the newest-first order."""
+    return (
+        LogEntry.objects.alias(team=KeyTextTransform("team", "additional_data"))
+        .filter(team=str(team_id))
+        .select_related("content_type")
+        .order_by("-timestamp", "-pk")
+    )

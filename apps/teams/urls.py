@@ -4,6 +4,7 @@ from apps.teams.viewsets import (
     InvitationTokenViewSet,
     InvitationViewSet,
     MemberViewSet,
+    TeamActivityViewSet,
     TeamPermissionViewSet,
     TeamRoleViewSet,
     TeamViewSet,
@@ -59,6 +60,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         rf"{TEAM}/invitations/(?P<invitation_id>{ID})/resend/?$",
         InvitationViewSet.as_view({"post": "resend"}),
         name="team-invitation-resend",
+    ),
+    re_path(
+        rf"{TEAM}/activity/?$",
+        TeamActivityViewSet.as_view({"get": "list"}),
+        name="team-activity",
     ),
     re_path(
         rf"^invitations/{LINK}/?$",

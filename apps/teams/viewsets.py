@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
+from auditlog.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.db.models import QuerySet
 from django.http import Http404
@@ -25,10 +26,17 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.operations.selectors import team_activity_list
+from apps.operations.serializers import ActivitySerializer
 from apps.rbac.serializers import PermissionSerializer
 from apps.teams import selectors, services
 from apps.teams.models import Invitation, Membership, Team, TeamRole
-from apps.teams.roles import INVITE_MEMBERS, VIEW_TEAM, team_permission_catalog
+from apps.teams.roles import (
+    INVITE_MEMBERS,
+    VIEW_ACTIVITY,
+    VIEW_TEAM,
+    team_permission_catalog,
+)
 from apps.teams.serializers import (
     InvitationAcceptedSerializer,
     InvitationCreateSerializer,
@@ -372,6 +380,24 @@ class InvitationViewSet(TeamScopedViewSet):
         services.invitation_resend(actor=self.actor(), team=team, invitation=invitation)
         fresh = selectors.invitation_list(team=team).get(pk=invitation.pk)
         return Response(InvitationSerializer(fresh).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="teams-read_activity",
+        parameters=[TEAM_ID],
+        summary="The team's activity log, newest first (`teams.view_activity`): changes "
+        "to its objects and to its members, roles, invitations and keys",
+    )
+)
+class TeamActivityViewSet(TeamScopedViewSet):
+    serializer_class = ActivitySerializer
+    queryset = LogEntry.objects.none()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        team = self.team()
+        require_team_permission(self.actor(), team, VIEW_ACTIVITY, "read the activity log")
+        return self.page(team_activity_list(team_id=team.pk), ActivitySerializer)
 
 
 class InvitationThrottle(UserScopedThrottle):
