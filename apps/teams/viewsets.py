@@ -68,7 +68,7 @@ LAST_OWNER_409 = OpenApiResponse(
 GONE_410 = OpenApiResponse(description="The invitation expired, was used or was revoked.")
 
 
-def _uuid(value: str) -> uuid.UUID:
+def path_uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -185,7 +185,7 @@ class MemberViewSet(TeamScopedViewSet):
     def membership(self) -> Membership:
         membership = (
             selectors.member_list(team=self.team())
-            .filter(user_id=_uuid(self.kwargs["user_id"]))
+            .filter(user_id=path_uuid(self.kwargs["user_id"]))
             .first()
         )
         if membership is None:
@@ -245,7 +245,9 @@ class TeamRoleViewSet(TeamScopedViewSet):
 
     def role(self) -> TeamRole:
         role = (
-            selectors.role_list(team=self.team()).filter(pk=_uuid(self.kwargs["role_id"])).first()
+            selectors.role_list(team=self.team())
+            .filter(pk=path_uuid(self.kwargs["role_id"]))
+            .first()
         )
         if role is None:
             raise Http404
@@ -350,7 +352,7 @@ class InvitationViewSet(TeamScopedViewSet):
         team = self.team()
         invitation = (
             selectors.invitation_list(team=team)
-            .filter(pk=_uuid(self.kwargs["invitation_id"]))
+            .filter(pk=path_uuid(self.kwargs["invitation_id"]))
             .first()
         )
         if invitation is None:
@@ -372,7 +374,7 @@ class InvitationViewSet(TeamScopedViewSet):
         team = self.team()
         invitation = (
             selectors.invitation_list(team=team)
-            .filter(pk=_uuid(self.kwargs["invitation_id"]))
+            .filter(pk=path_uuid(self.kwargs["invitation_id"]))
             .first()
         )
         if invitation is None:
