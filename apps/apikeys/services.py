@@ -83,9 +83,10 @@ def team_key_usable(key: ApiKey) -> bool:
     """Whether a team key's creator still may hold it: a member of the key's team whose
     role there carries `teams.manage_api_keys` (superusers: always). True for a personal
     key. One query (two for a custom role)."""
-    if key.team_id is None:
+    team = key.team
+    if team is None:
         return True
-    return MANAGE_API_KEYS in team_access.actor_team_permissions(key.user, key.team)
+    return MANAGE_API_KEYS in team_access.actor_team_permissions(key.user, team)
 
 
 @transaction.atomic

@@ -125,7 +125,7 @@ def register_tracked_models() -> list[str]:
         # authors define.
         own = getattr(model, "get_additional_data", None)
         if not getattr(own, "adds_team", False):
-            model.get_additional_data = _with_team(own)  # type: ignore[attr-defined]
+            model.get_additional_data = _with_team(own)
         registered.append(label)
     pre_save.connect(_add_source, sender=LogEntry, dispatch_uid="activity-source")
     # After auditlog's own post_delete receiver, so it also clears the entry that records

@@ -460,8 +460,8 @@ class InvitationTokenViewSet(LaunchGenericViewSet):
             return self._sign_up(request, token)
         if is_api_key_request(request):
             raise exceptions.PermissionDenied(PersonOnly.message)
-        membership = services.invitation_accept(user=cast(User, request.user), token=token)
-        team = selectors.team_get(user=cast(User, request.user), team_id=membership.team_id)
+        membership = services.invitation_accept(user=request.user, token=token)
+        team = selectors.team_get(user=request.user, team_id=membership.team_id)
         data = {"team": team, "role": membership.role}
         return Response(InvitationAcceptedSerializer(data).data)
 

@@ -55,7 +55,9 @@ def test_a_team_key_works_and_names_its_team(client_for, owner, team):
     raw = create(client_for(owner), team).json()["key"]
     assert key_client(raw).get("/api/v1/items/").status_code == 200
     request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}"))
-    user, key = ApiKeyAuthentication().authenticate(request)
+    result = ApiKeyAuthentication().authenticate(request)
+    assert result is not None
+    user, key = result
     assert user == owner
     assert key.team_id == team.pk
     # Within its scopes only, as a personal key.
@@ -65,7 +67,9 @@ def test_a_team_key_works_and_names_its_team(client_for, owner, team):
 def test_a_personal_key_names_no_team(client_for, owner):
     raw = client_for(owner).post("/api/v1/api-keys", {"name": "me", "scopes": []}).json()["key"]
     request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}"))
-    _user, key = ApiKeyAuthentication().authenticate(request)
+    result = ApiKeyAuthentication().authenticate(request)
+    assert result is not None
+    _user, key = result
     assert key.team_id is None
 
 
