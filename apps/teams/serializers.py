@@ -158,9 +158,14 @@ class InvitationAcceptedSerializer(serializers.Serializer[Any]):
 
 
 class InvitationSignupSerializer(serializers.Serializer[Any]):
-    """Accepting without an account: the account is made with the invited email."""
+    """Accepting without an account: the account is made with the invited email. A
+    signed-in caller sends no body, so nothing is required here; without a sign-in, the
+    view answers 401 when `password` is missing."""
 
-    password = password_field()
+    password = password_field(
+        required=False,
+        help_text="Only without a sign-in: the new account's password (signup's rules).",
+    )
     full_name = full_name_field(required=False, default="")
 
     def validate_full_name(self, value: str | None) -> str:

@@ -75,6 +75,10 @@ def path_uuid(value: str) -> uuid.UUID:
         raise Http404 from None
 
 
+class InvitationThrottle(UserScopedThrottle):
+    scope = "invitation"
+
+
 class TeamScopedViewSet(LaunchGenericViewSet):
     # Team writes change who holds which rights: a person's act, never an API key's
     # (keys may read the teams their user is in).
@@ -330,6 +334,11 @@ class InvitationViewSet(TeamScopedViewSet):
     serializer_class = InvitationSerializer
     queryset = Invitation.objects.none()
 
+    def get_throttles(self) -> list[Any]:
+        if self.action == "resend":  # each one emails someone who did not ask for it
+            return [InvitationThrottle()]
+        return super().get_throttles()
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         team = self.team()
         require_team_permission(self.actor(), team, INVITE_MEMBERS, "see the invitations")
@@ -395,15 +404,14 @@ class InvitationViewSet(TeamScopedViewSet):
 class TeamActivityViewSet(TeamScopedViewSet):
     serializer_class = ActivitySerializer
     queryset = LogEntry.objects.none()
+    # The log names people and every change of rights, and no key scope can name
+    # `teams.view_activity` (team rights are not in the key scope catalog): people only.
+    permission_classes = [IsAuthenticated, PersonOnly]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         team = self.team()
         require_team_permission(self.actor(), team, VIEW_ACTIVITY, "read the activity log")
         return self.page(team_activity_list(team_id=team.pk), ActivitySerializer)
-
-
-class InvitationThrottle(UserScopedThrottle):
-    scope = "invitation"
 
 
 @extend_schema_view(

@@ -8,7 +8,9 @@ from collections.abc import Callable
 import pytest
 from auditlog.models import LogEntry
 from django.db import connection
+from rest_framework.test import APIClient
 
+from apps.apikeys.services import apikey_create
 from apps.items.models import Item
 from apps.operations.activity import system_activity
 from apps.operations.selectors import team_activity_list
@@ -156,3 +158,10 @@ def test_superusers_filter_the_whole_log_by_team(client_for, superuser, owner, t
     assert "Globex plan" not in reprs
     bad = client_for(superuser).get("/api/v1/activity", {"team_id": "nope"})
     assert bad.status_code == 422
+
+
+def test_a_program_does_not_read_a_team_log(owner, team):
+    _key, raw = apikey_create(user=owner, name="script", scopes=[])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get(activity_url(team)).status_code == 403

@@ -229,3 +229,15 @@ def test_an_admin_cannot_resend_an_owner_invitation(client_for, account, team, j
     admin = account()
     join(team, admin, "admin")
     assert client_for(admin).post(resend_url(invitation)).status_code == 403
+
+
+def test_resending_is_throttled(client_for, owner, team, settings):
+    base = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**base, "invitation": "1/min"},
+    }
+    invite(team, "grace@example.com")
+    invitation = Invitation.objects.get(team=team)
+    assert client_for(owner).post(resend_url(invitation)).status_code == 200
+    assert client_for(owner).post(resend_url(invitation)).status_code == 429
