@@ -165,3 +165,30 @@ def test_a_program_does_not_read_a_team_log(owner, team):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert client.get(activity_url(team)).status_code == 403
+
+
+def test_the_migration_gives_phase_one_team_entries_their_team(owner, team):
+    import importlib
+
+    migration = importlib.import_module("apps.operations.migrations.0003_activity_team_index")
+    old = LogEntry.objects.create(
+        content_type_id=LogEntry.objects.first().content_type_id,  # type: ignore[union-attr]
+        object_pk=str(team.pk),
+        object_repr=team.name,
+        action=LogEntry.Action.UPDATE,
+        additional_data={"rights": "team_members", "team_id": str(team.pk)},
+    )
+    unrelated = LogEntry.objects.create(
+        content_type_id=old.content_type_id,
+        object_pk="1",
+        object_repr="x",
+        action=LogEntry.Action.UPDATE,
+        additional_data={"rights": "grants", "team_id": "not a team entry"},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(migration.Migration.operations[0].sql)
+    old.refresh_from_db()
+    unrelated.refresh_from_db()
+    assert old.additional_data["team"] == str(team.pk)
+    assert "team" not in unrelated.additional_data
+    assert old in team_activity_list(team_id=team.pk)

@@ -8,6 +8,10 @@ row and a join per entry. auditlog does give every entry a JSON `additional_data
 `additional_data ->> 'team'` directly. Partial (entries with a team), and ordered like
 the API's newest-first read, so a page is an index range scan. Built CONCURRENTLY: the
 log is the largest table and keeps taking writes while the index is built.
+
+First, the entries written before entries carried `team`: phase 1's team rights entries
+name their team as `team_id`; they gain `team`, so a team's log starts with its
+creation. (Entries about objects predate teams owning objects: nothing to add.)
 """
 
 from django.db import migrations
@@ -24,6 +28,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunSQL(
+            sql=(
+                "UPDATE auditlog_logentry SET additional_data = additional_data || "
+                "jsonb_build_object('team', additional_data ->> 'team_id') "
+                "WHERE left(additional_data ->> 'rights', 5) = 'team_' "
+                "AND additional_data ? 'team_id' AND NOT additional_data ? 'team'"
+            ),
+            reverse_sql=migrations.RunSQL.noop,
+        ),
         migrations.RunSQL(
             sql=(
                 f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON auditlog_logentry "
