@@ -172,7 +172,7 @@ def test_the_migration_gives_phase_one_team_entries_their_team(owner, team):
 
     migration = importlib.import_module("apps.operations.migrations.0003_activity_team_index")
     old = LogEntry.objects.create(
-        content_type_id=LogEntry.objects.first().content_type_id,  # type: ignore[union-attr]
+        content_type_id=LogEntry.objects.first().content_type_id,
         object_pk=str(team.pk),
         object_repr=team.name,
         action=LogEntry.Action.UPDATE,
