@@ -20,6 +20,7 @@ FIELDS = (
     "name",
     "prefix",
     "user",
+    "team",
     "scopes",
     "status",
     "expires_at",
@@ -33,10 +34,19 @@ FIELDS = (
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "status", "created_at", "last_used_at", "expires_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "user",
+        "team",
+        "status",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+    ]
     list_filter = ["created_at", "revoked_at", "expires_at"]
-    search_fields = ["name", "prefix", "user__email"]
-    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__email", "team__name", "team__slug"]
+    list_select_related = ["user", "team"]
     fields = FIELDS
     readonly_fields = FIELDS
     actions = ["revoke"]

@@ -9,7 +9,10 @@ who presents the full valid secret of an expired or revoked key is told which.
 Nothing caches a valid key: every request reads the key's row (one indexed query, with
 its user, the same one query the JWT path spends on the user), so a revocation counts
 from the next request. `request.auth` is the ApiKey; launch.api.permissions limits the
-request's model permissions to its scopes.
+request's model permissions to its scopes. A team key costs one more query (the
+creator's membership): it works only while its creator is in the team with
+`teams.manage_api_keys`, and `request.auth.team_id` names the team it works in (None for
+a personal key).
 """
 
 from __future__ import annotations
@@ -51,8 +54,14 @@ class ApiKeyAuthentication(BaseAuthentication):
             )
         # Imported here: DRF loads this class while `rest_framework.views` is still being
         # imported, and the services import views (through the rbac services).
-        from apps.apikeys.services import apikey_record_use
+        from apps.apikeys.services import apikey_record_use, team_key_usable
 
+        if not team_key_usable(key):
+            raise exceptions.AuthenticationFailed(
+                "API key no longer works: its creator left the team or may no longer "
+                "manage its keys.",
+                code="api_key_orphaned",
+            )
         apikey_record_use(key=key, address=BaseThrottle().get_ident(request), now=now)
         return user, key
 
@@ -80,7 +89,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         prefix = prefix_of(raw)
         key = None
         if prefix is not None:
-            key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+            key = ApiKey.objects.select_related("user", "team").filter(prefix=prefix).first()
         if key is None:
             matches(raw, _NO_HASH)  # the same work as a real comparison; always False
             raise exceptions.AuthenticationFailed(INVALID, code="api_key_invalid")

@@ -1,4 +1,9 @@
-"""Personal API keys: credentials for programs, limited to scopes their creator holds.
+"""API keys: credentials for programs, limited to scopes their creator holds.
+
+A personal key (`team` empty) is its user's; a team key (`team` set) is made by a team
+member holding `teams.manage_api_keys` and works only while its creator is still in the
+team with that right (apps.apikeys.authentication). Either acts as its creator, within
+its scopes; a team key also names the team it works in (`request.auth.team_id`).
 
 A key reads `lk_<8 characters>_<40 characters>`. The first part (`prefix`) is stored
 in clear, unique and indexed, so a key is found in one lookup and people can tell keys
@@ -23,6 +28,14 @@ STATUSES = ("active", "expired", "revoked")
 class ApiKey(UUIDModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    # Set for a team key: the team it was made for and works in.
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_keys",
     )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True, editable=False)

@@ -68,3 +68,33 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
     @extend_schema_field(OpenApiTypes.STR)
     def get_key(self, obj: ApiKey) -> str:
         return str(self.context["raw"])
+
+
+class TeamApiKeySerializer(ApiKeySerializer):
+    """A team key as its team's key managers list it: also who made it (the key acts as
+    that person, within its scopes, while it still manages the team's keys)."""
+
+    team_id = serializers.UUIDField(read_only=True)
+    created_by_id = serializers.UUIDField(source="user_id", read_only=True)
+    created_by_email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "team_id", "created_by_id", "created_by_email"]
+        read_only_fields = fields
+
+
+class TeamApiKeyCreatedSerializer(TeamApiKeySerializer):
+    """The created team key, with the key string itself (`context["raw"]`)."""
+
+    key = serializers.SerializerMethodField(
+        help_text="The key itself. Shown in this response only: it is stored hashed and "
+        "cannot be read again."
+    )
+
+    class Meta(TeamApiKeySerializer.Meta):
+        fields = [*TeamApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_key(self, obj: ApiKey) -> str:
+        return str(self.context["raw"])

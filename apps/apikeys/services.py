@@ -1,8 +1,13 @@
 """API key writes: create, revoke, and the bookkeeping of a key's use.
 
 Every create, revoke and use from a new address writes one activity entry (auditlog's
-LogEntry) naming the key by its prefix. Neither the key nor its hash ever reaches an
-entry, a log line or an exception message.
+LogEntry) naming the key by its prefix, and a team key's team. Neither the key nor its
+hash ever reaches an entry, a log line or an exception message.
+
+A team key (`apikey_create(team=...)`) needs `teams.manage_api_keys` in that team, and
+its scopes are the creator's both ways: model permissions it holds (as a personal key's)
+and, for those a team role can carry, ones its role in that team holds. It stops working
+when the creator leaves the team or loses `manage_api_keys` (`team_key_usable`).
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ from apps.apikeys.keys import NewKey, new_key
 from apps.apikeys.models import ApiKey
 from apps.rbac.rights import require_holds_permissions
 from apps.rbac.selectors import codename_of, permission_catalog
+from apps.teams.models import Team
+from apps.teams.roles import MANAGE_API_KEYS, assignable_codenames
+from apps.teams.services import access as team_access
 from apps.users.models import User
-from launch.errors import Conflict
+from launch.errors import Conflict, NotFound
 
 
 def _record(
@@ -47,44 +55,84 @@ def _record(
         actor_email=getattr(actor, "email", None),
         # `rights`: a key's scopes are rights handed to a credential (the activity
         # log's rights filter finds them); the key is named by its prefix only.
-        additional_data={"rights": "api_key", "api_key": key.prefix, "event": event},
+        additional_data={
+            "rights": "api_key",
+            "api_key": key.prefix,
+            "event": event,
+            **({"team": str(key.team_id)} if key.team_id else {}),
+        },
         **extra,
     )
 
 
-def _validated_scopes(user: User, scopes: list[str]) -> list[str]:
+def _validated_scopes(user: User, scopes: list[str], team: Team | None = None) -> list[str]:
     wanted = sorted(set(scopes))
     catalog = {codename_of(p) for p in permission_catalog()}
     if unknown := [scope for scope in wanted if scope not in catalog]:
         raise ValidationError({"scopes": f"Unknown permissions: {', '.join(unknown[:5])}."})
     require_holds_permissions(user, wanted, "give a key these scopes")
+    if team is not None:
+        team_scopes = frozenset(wanted) & assignable_codenames()
+        team_access.require_holds_permissions(
+            user, team, team_scopes, "give this team's key these scopes"
+        )
     return wanted
+
+
+def team_key_usable(key: ApiKey) -> bool:
+    """Whether a team key's creator still may hold it: a member of the key's team whose
+    role there carries `teams.manage_api_keys` (superusers: always). True for a personal
+    key. One query (two for a custom role)."""
+    team = key.team
+    if team is None:
+        return True
+    return MANAGE_API_KEYS in team_access.actor_team_permissions(key.user, team)
 
 
 @transaction.atomic
 def apikey_create(
-    *, user: User, name: str, scopes: list[str], expires_at: datetime | None = None
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    team: Team | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key for `user`, limited to `scopes` (each one `user` holds now: 403
-    otherwise; unknown ones are a 422). Returns the key and its raw string, which is
-    never stored and cannot be shown again.
+    """Create a key for `user` (for `team` when given), limited to `scopes` (each one
+    `user` holds now, in the team too for a team key: 403 otherwise; unknown ones are a
+    422). A team key needs `teams.manage_api_keys` in the team (403). Returns the key and
+    its raw string, which is never stored and cannot be shown again.
 
-    Side effects: one ApiKey row, one activity entry.
+    At most API_KEY_MAX_PER_USER active personal keys per user, and as many team keys
+    per team (409).
+
+    Side effects: one ApiKey row, one activity entry (with the team for a team key).
     """
+    if team is not None:
+        team_access.require_team_permission(
+            user, team, MANAGE_API_KEYS, "create the team's API keys"
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "The expiry must be in the future."})
-    wanted = _validated_scopes(user, scopes)
-    # Lock the user's row so two concurrent creates cannot both pass the count.
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    active = ApiKey.objects.filter(user=user, revoked_at__isnull=True)
+    wanted = _validated_scopes(user, scopes, team)
+    # Lock the owning row (the user's, or the team's) so that two concurrent creates
+    # cannot both pass the count.
+    if team is None:
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        active = ApiKey.objects.filter(user=user, team__isnull=True)
+        whose = "You already have"
+    else:
+        Team.objects.select_for_update().filter(pk=team.pk).first()
+        active = ApiKey.objects.filter(team=team)
+        whose = "This team already has"
+    active = active.filter(revoked_at__isnull=True)
     active = active.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
     if active.count() >= settings.API_KEY_MAX_PER_USER:
-        raise Conflict(
-            f"You already have {settings.API_KEY_MAX_PER_USER} active keys; revoke one first."
-        )
+        raise Conflict(f"{whose} {settings.API_KEY_MAX_PER_USER} active keys; revoke one first.")
     made: NewKey = new_key()
     key = ApiKey(
         user=user,
+        team=team,
         name=name,
         scopes=wanted,
         expires_at=expires_at,
@@ -106,6 +154,16 @@ def apikey_create(
         },
     )
     return key, made.raw
+
+
+@transaction.atomic
+def team_apikey_revoke(*, actor: User, team: Team, key: ApiKey) -> ApiKey:
+    """Revoke one of `team`'s keys (anyone's): needs `teams.manage_api_keys` there (403).
+    Side effects: see `apikey_revoke`."""
+    team_access.require_team_permission(actor, team, MANAGE_API_KEYS, "revoke the team's keys")
+    if key.team_id != team.pk:
+        raise NotFound()
+    return apikey_revoke(key=key, actor=actor)
 
 
 @transaction.atomic

@@ -7,6 +7,10 @@
 - Which request: our `X-Request-ID` is auditlog's correlation id (`cid`).
 - Management commands and tasks have no request: `system_activity()` marks their entries
   with `additional_data = {"source": ..., ...}` and an optional actor.
+- Which team: every entry about a team-owned object (its `team_id`, or its project's for
+  a document), and every change of rights on a team, carries `additional_data["team"]`
+  (the team's id as a string), so a team's own log is one indexed read
+  (`selectors.team_activity_list`; the index is `operations.0003`).
 - Changes of rights (object grants, role membership, role and user permissions, staff
   and superuser flags) are not left to auditlog's signals: the services that make them
   call `record_rights_change()`, which writes one entry with the actor, the target and
@@ -16,8 +20,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from auditlog.context import set_extra_data
@@ -26,8 +31,9 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, pre_save
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
@@ -60,6 +66,44 @@ TRACKED: dict[str, dict[str, Any]] = {
 # appends a UsageEvent row, rolled up into the daily counters by beat.
 USAGE_PATHS = {"search": re.compile(r"^/api/v1/(?:[^/]+/)*search/?$")}
 
+# What `system_activity` adds to every entry written inside its block.
+_source_data: ContextVar[dict[str, Any] | None] = ContextVar("activity_source", default=None)
+
+
+def entry_team_id(instance: Model) -> str | None:
+    """The team an entry about `instance` belongs to, as a string: a team itself, the
+    object's `team_id`, else its project's (documents). None for what no team owns
+    (users, global roles)."""
+    from apps.teams.models import Team
+
+    if isinstance(instance, Team):
+        return str(instance.pk)
+    team_id = getattr(instance, "team_id", None)
+    if team_id is None and getattr(instance, "project_id", None) is not None:
+        try:
+            team_id = getattr(instance.project, "team_id", None)  # type: ignore[attr-defined]
+        except ObjectDoesNotExist:  # deleted with its project
+            team_id = None
+    return None if team_id is None else str(team_id)
+
+
+def _with_team(
+    own: Callable[[Any], dict[str, Any] | None] | None,
+) -> Callable[[Any], dict[str, Any] | None]:
+    """A tracked model's `get_additional_data` (auditlog calls it for every entry about
+    the instance, m2m changes included): the model's own data, if it defines any, plus
+    the instance's team."""
+
+    def get_additional_data(instance: Any) -> dict[str, Any] | None:
+        data = dict(own(instance) or {}) if own is not None else {}
+        team = entry_team_id(instance)
+        if team is not None:
+            data.setdefault("team", team)
+        return data or None
+
+    get_additional_data.adds_team = True  # type: ignore[attr-defined]
+    return get_additional_data
+
 
 def register_tracked_models() -> list[str]:
     """Register every tracked model whose app is installed; returns their labels."""
@@ -76,7 +120,14 @@ def register_tracked_models() -> list[str]:
                 mask_callable="apps.operations.activity.mask_secret",
                 **options,
             )
+        # auditlog's one hook for per-entry data is a model method; the tracked models
+        # belong to other apps, so the team is added here, once, wrapping any their
+        # authors define.
+        own = getattr(model, "get_additional_data", None)
+        if not getattr(own, "adds_team", False):
+            model.get_additional_data = _with_team(own)
         registered.append(label)
+    pre_save.connect(_add_source, sender=LogEntry, dispatch_uid="activity-source")
     # After auditlog's own post_delete receiver, so it also clears the entry that records
     # this very deletion.
     post_delete.connect(
@@ -128,11 +179,22 @@ class ActivityMiddleware(AuditlogMiddleware):
 @contextmanager
 def system_activity(source: str, name: str, actor: Any = None) -> Iterator[None]:
     """Attribute entries written inside the block to a command or task (`source` is
-    "command" or "task") and, when there is one, to the user who ran it."""
-    with set_extra_data(
-        context_data={"actor": actor, "additional_data": {"source": source, source: name}}
-    ):
-        yield
+    "command" or "task") and, when there is one, to the user who ran it.
+
+    The source is merged into each entry's own `additional_data` (`_add_source`), where
+    auditlog's context would replace it, and with it the entry's team."""
+    token = _source_data.set({"source": source, source: name})
+    try:
+        with set_extra_data(context_data={"actor": actor}):
+            yield
+    finally:
+        _source_data.reset(token)
+
+
+def _add_source(sender: Any, instance: LogEntry, **kwargs: Any) -> None:
+    source = _source_data.get()
+    if source:
+        instance.additional_data = {**source, **(instance.additional_data or {})}
 
 
 def record_rights_change(
@@ -148,10 +210,14 @@ def record_rights_change(
     says which right ("grants", "roles", "role_permissions", "user_permissions",
     "flags"), `details` go to `additional_data` beside it.
 
-    `actor` None means the request's user, or the system (a command or a task).
+    `actor` None means the request's user, or the system (a command or a task). The
+    entry carries `target`'s team (`entry_team_id`) when it has one.
     Side effects: one LogEntry row.
     """
     data = {"rights": kind, **details}
+    team = entry_team_id(target)
+    if team is not None:
+        data["team"] = team
     entry: LogEntry = LogEntry.objects.log_create(
         target,
         force_log=True,
@@ -161,10 +227,4 @@ def record_rights_change(
         actor_email=getattr(actor, "email", None),
         additional_data=data,
     )
-    # A command's context (`system_activity`) replaces additional_data as the entry is
-    # saved; keep both its source and the rights marker.
-    if entry.additional_data != data:
-        merged = {**(entry.additional_data or {}), **data}
-        LogEntry.objects.filter(pk=entry.pk).update(additional_data=merged)
-        entry.additional_data = merged
     return entry

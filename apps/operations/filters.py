@@ -6,6 +6,7 @@ import django_filters
 from auditlog.models import LogEntry
 from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 
 class ActivityFilter(django_filters.FilterSet):
@@ -23,9 +24,23 @@ class ActivityFilter(django_filters.FilterSet):
         "staff and superuser flags); false: everything else.",
     )
 
+    team_id = django_filters.UUIDFilter(
+        method="filter_team",
+        help_text="Only entries about this team or the objects it owns.",
+    )
+
     class Meta:
         model = LogEntry
-        fields = ["actor_id", "object_type", "since", "until", "rights"]
+        fields = ["actor_id", "object_type", "since", "until", "rights", "team_id"]
+
+    def filter_team(
+        self, queryset: QuerySet[LogEntry], name: str, value: Any
+    ) -> QuerySet[LogEntry]:
+        if value is None:
+            return queryset
+        # The same expression as the index of operations.0003.
+        team = KeyTextTransform("team", "additional_data")
+        return queryset.alias(team=team).filter(team=str(value))
 
     def filter_rights(
         self, queryset: QuerySet[LogEntry], name: str, value: bool | None

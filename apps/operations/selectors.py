@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 from auditlog.models import LogEntry
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import BigIntegerField, Count, Model, QuerySet, Subquery, Sum
+from django.db.models import BigIntegerField, Count, Model, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -35,9 +36,25 @@ class Stat:
 
 
 @dataclass
+class Line:
+    text: str
+    detail: str = ""
+    url: str = ""
+
+
+@dataclass
+class Listing:
+    """A short named list on a card (the largest teams, the latest invitations)."""
+
+    title: str
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
 class Card:
     title: str
     stats: list[Stat] = field(default_factory=list)
+    listings: list[Listing] = field(default_factory=list)
 
 
 def _model(label: str) -> type[Model] | None:
@@ -58,6 +75,14 @@ def _has_field(model: type[Model], name: str) -> bool:
     except FieldDoesNotExist:
         return False
     return True
+
+
+def change_url(obj: Model) -> str:
+    opts = obj._meta
+    try:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
 
 
 def changelist_url(model: type[Model], query: str = "") -> str:
@@ -105,6 +130,62 @@ def _documents(document: type[Model]) -> Card:
     if not any(stat.label == FAILED for stat in stats):
         stats.append(Stat(FAILED, 0, changelist_url(document, f"status__exact={FAILED}")))
     return Card("Documents by status", stats)
+
+
+TEAMS_LISTED = 5
+
+
+def _teams() -> Card:
+    from apps.teams.models import Invitation, Membership, Team
+    from apps.teams.services.invitations import invitation_state, pending
+
+    members = (
+        Membership.objects.filter(team=OuterRef("pk"))
+        .order_by()
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    largest = Team.objects.annotate(
+        member_count=Coalesce(Subquery(members), 0, output_field=BigIntegerField())
+    ).order_by("-member_count", "name", "id")[:TEAMS_LISTED]
+    invitations = Invitation.objects.select_related("team", "role").order_by("-created_at", "-id")[
+        :TEAMS_LISTED
+    ]
+    pending_count = pending(Invitation.objects.all()).count()
+    return Card(
+        "Teams",
+        [
+            Stat("teams", Team.objects.count(), changelist_url(Team)),
+            Stat(
+                "shared teams",
+                Team.objects.filter(is_personal=False).count(),
+                changelist_url(Team, "is_personal__exact=0"),
+            ),
+            Stat("pending invitations", pending_count, changelist_url(Invitation)),
+        ],
+        [
+            Listing(
+                "Largest teams",
+                [
+                    Line(team.name, f"{team.member_count} members", change_url(team))
+                    for team in largest
+                ],
+            ),
+            Listing(
+                "Recent invitations",
+                [
+                    Line(
+                        invitation.email,
+                        f"{invitation.team.name}, {invitation.role.name}, "
+                        f"{invitation_state(invitation)}",
+                        change_url(invitation),
+                    )
+                    for invitation in invitations
+                ],
+            ),
+        ],
+    )
 
 
 def _tasks(now: datetime) -> Card:
@@ -187,6 +268,9 @@ def _cards(user: User) -> list[Card]:
         cards.append(_projects(project))
     if document is not None and _may_view(user, document):
         cards.append(_documents(document))
+    team = _model("teams.Team")
+    if team is not None and _may_view(user, team):
+        cards.append(_teams())
     if _may_view(user, TaskResult):
         cards.append(_tasks(now))
     if _may_view(user, LogEntry):
@@ -197,3 +281,15 @@ def _cards(user: User) -> list[Card]:
 def activity_list() -> QuerySet[LogEntry]:
     """Activity entries, newest first (the API restricts it to superusers)."""
     return LogEntry.objects.select_related("content_type").order_by("-timestamp", "-pk")
+
+
+def team_activity_list(*, team_id: object) -> QuerySet[LogEntry]:
+    """The entries of one team (`additional_data["team"]`), newest first. The filter is
+    written as `additional_data ->> 'team'` so that it matches the expression index of
+    migration operations.0003, which also serves the newest-first order."""
+    return (
+        LogEntry.objects.alias(team=KeyTextTransform("team", "additional_data"))
+        .filter(team=str(team_id))
+        .select_related("content_type")
+        .order_by("-timestamp", "-pk")
+    )

@@ -54,6 +54,8 @@ class Team(UUIDModel):
             ("manage_members", "Can change members' roles and remove members"),
             ("invite_members", "Can invite members and revoke invitations"),
             ("manage_roles", "Can create, change and delete the team's roles"),
+            ("view_activity", "Can read the team's activity log"),
+            ("manage_api_keys", "Can create, list and revoke the team's API keys"),
         ]
         constraints = [
             models.UniqueConstraint(

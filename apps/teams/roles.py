@@ -3,7 +3,8 @@
 A team role carries two kinds of rights, both confined to its team:
 
 - over the team itself: `teams.view_team`, `teams.change_team` (name, slug),
-  `teams.manage_members`, `teams.invite_members`, `teams.manage_roles`;
+  `teams.manage_members`, `teams.invite_members`, `teams.manage_roles`,
+  `teams.view_activity` (the team's activity log), `teams.manage_api_keys` (team keys);
 - over the team's objects (phase 2, docs/teams.md): the same model permissions the
   global roles use (`items.change_item`, ...), on the models that carry object grants.
 
@@ -30,7 +31,17 @@ CHANGE_TEAM = "teams.change_team"
 MANAGE_MEMBERS = "teams.manage_members"
 INVITE_MEMBERS = "teams.invite_members"
 MANAGE_ROLES = "teams.manage_roles"
-TEAM_PERMISSIONS = (VIEW_TEAM, CHANGE_TEAM, MANAGE_MEMBERS, INVITE_MEMBERS, MANAGE_ROLES)
+VIEW_ACTIVITY = "teams.view_activity"
+MANAGE_API_KEYS = "teams.manage_api_keys"
+TEAM_PERMISSIONS = (
+    VIEW_TEAM,
+    CHANGE_TEAM,
+    MANAGE_MEMBERS,
+    INVITE_MEMBERS,
+    MANAGE_ROLES,
+    VIEW_ACTIVITY,
+    MANAGE_API_KEYS,
+)
 
 DEFAULT_ROLE_NAMES = {OWNER: "Owner", ADMIN: "Admin", MEMBER: "Member", VIEWER: "Viewer"}
 DEFAULT_ROLE_DESCRIPTIONS = {

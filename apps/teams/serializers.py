@@ -8,6 +8,7 @@ from rest_framework import serializers
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.teams.roles import role_permission_codenames
 from apps.teams.services.invitations import invitation_state, mask_email
+from apps.users.serializers import UserPublicSerializer, full_name_field, password_field
 
 
 class TeamRoleBriefSerializer(serializers.ModelSerializer[TeamRole]):
@@ -154,3 +155,30 @@ class InvitationPreviewSerializer(serializers.Serializer[Invitation]):
 class InvitationAcceptedSerializer(serializers.Serializer[Any]):
     team = TeamSerializer()
     role = TeamRoleBriefSerializer()
+
+
+class InvitationSignupSerializer(serializers.Serializer[Any]):
+    """Accepting without an account: the account is made with the invited email. A
+    signed-in caller sends no body, so nothing is required here; without a sign-in, the
+    view answers 401 when `password` is missing."""
+
+    password = password_field(
+        required=False,
+        help_text="Only without a sign-in: the new account's password (signup's rules).",
+    )
+    full_name = full_name_field(required=False, default="")
+
+    def validate_full_name(self, value: str | None) -> str:
+        return value or ""
+
+
+class InvitationSignedUpSerializer(UserPublicSerializer):
+    """The new account (as signup answers) and the membership it was given."""
+
+    membership = InvitationAcceptedSerializer(read_only=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        user, membership = instance
+        data = super().to_representation(user)
+        data["membership"] = InvitationAcceptedSerializer(membership).data
+        return data

@@ -4,6 +4,7 @@ from apps.teams.viewsets import (
     InvitationTokenViewSet,
     InvitationViewSet,
     MemberViewSet,
+    TeamActivityViewSet,
     TeamPermissionViewSet,
     TeamRoleViewSet,
     TeamViewSet,
@@ -54,6 +55,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
         rf"{TEAM}/invitations/(?P<invitation_id>{ID})/?$",
         InvitationViewSet.as_view({"delete": "destroy"}),
         name="team-invitation",
+    ),
+    re_path(
+        rf"{TEAM}/invitations/(?P<invitation_id>{ID})/resend/?$",
+        InvitationViewSet.as_view({"post": "resend"}),
+        name="team-invitation-resend",
+    ),
+    re_path(
+        rf"{TEAM}/activity/?$",
+        TeamActivityViewSet.as_view({"get": "list"}),
+        name="team-activity",
     ),
     re_path(
         rf"^invitations/{LINK}/?$",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
+from auditlog.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.db.models import QuerySet
 from django.http import Http404
@@ -20,20 +21,29 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status
+from rest_framework import exceptions, mixins, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.operations.selectors import team_activity_list
+from apps.operations.serializers import ActivitySerializer
 from apps.rbac.serializers import PermissionSerializer
 from apps.teams import selectors, services
 from apps.teams.models import Invitation, Membership, Team, TeamRole
-from apps.teams.roles import INVITE_MEMBERS, VIEW_TEAM, team_permission_catalog
+from apps.teams.roles import (
+    INVITE_MEMBERS,
+    VIEW_ACTIVITY,
+    VIEW_TEAM,
+    team_permission_catalog,
+)
 from apps.teams.serializers import (
     InvitationAcceptedSerializer,
     InvitationCreateSerializer,
     InvitationPreviewSerializer,
     InvitationSerializer,
+    InvitationSignedUpSerializer,
+    InvitationSignupSerializer,
     MemberRoleSerializer,
     MemberSerializer,
     TeamRoleSerializer,
@@ -42,7 +52,8 @@ from apps.teams.serializers import (
 from apps.teams.services.access import require_team_permission
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
-from launch.api.permissions import PersonOnly, PersonOnlyToChange
+from apps.users.throttles import SignupThrottle
+from launch.api.permissions import PersonOnly, PersonOnlyToChange, is_api_key_request
 from launch.api.throttles import UserScopedThrottle
 from launch.api.viewsets import LaunchGenericViewSet
 
@@ -57,11 +68,15 @@ LAST_OWNER_409 = OpenApiResponse(
 GONE_410 = OpenApiResponse(description="The invitation expired, was used or was revoked.")
 
 
-def _uuid(value: str) -> uuid.UUID:
+def path_uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
         raise Http404 from None
+
+
+class InvitationThrottle(UserScopedThrottle):
+    scope = "invitation"
 
 
 class TeamScopedViewSet(LaunchGenericViewSet):
@@ -174,7 +189,7 @@ class MemberViewSet(TeamScopedViewSet):
     def membership(self) -> Membership:
         membership = (
             selectors.member_list(team=self.team())
-            .filter(user_id=_uuid(self.kwargs["user_id"]))
+            .filter(user_id=path_uuid(self.kwargs["user_id"]))
             .first()
         )
         if membership is None:
@@ -234,7 +249,9 @@ class TeamRoleViewSet(TeamScopedViewSet):
 
     def role(self) -> TeamRole:
         role = (
-            selectors.role_list(team=self.team()).filter(pk=_uuid(self.kwargs["role_id"])).first()
+            selectors.role_list(team=self.team())
+            .filter(pk=path_uuid(self.kwargs["role_id"]))
+            .first()
         )
         if role is None:
             raise Http404
@@ -317,6 +334,11 @@ class InvitationViewSet(TeamScopedViewSet):
     serializer_class = InvitationSerializer
     queryset = Invitation.objects.none()
 
+    def get_throttles(self) -> list[Any]:
+        if self.action == "resend":  # each one emails someone who did not ask for it
+            return [InvitationThrottle()]
+        return super().get_throttles()
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         team = self.team()
         require_team_permission(self.actor(), team, INVITE_MEMBERS, "see the invitations")
@@ -339,7 +361,7 @@ class InvitationViewSet(TeamScopedViewSet):
         team = self.team()
         invitation = (
             selectors.invitation_list(team=team)
-            .filter(pk=_uuid(self.kwargs["invitation_id"]))
+            .filter(pk=path_uuid(self.kwargs["invitation_id"]))
             .first()
         )
         if invitation is None:
@@ -347,9 +369,49 @@ class InvitationViewSet(TeamScopedViewSet):
         services.invitation_revoke(actor=self.actor(), team=team, invitation=invitation)
         return Response({"message": "Invitation revoked successfully"})
 
+    @extend_schema(
+        operation_id="teams-resend_invitation",
+        parameters=[TEAM_ID, INVITATION_ID],
+        request=None,
+        responses={
+            200: InvitationSerializer,
+            409: OpenApiResponse(description="Not pending (accepted, revoked or expired)."),
+        },
+        summary="Email a pending invitation again with a new link (the old link stops working)",
+    )
+    def resend(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        team = self.team()
+        invitation = (
+            selectors.invitation_list(team=team)
+            .filter(pk=path_uuid(self.kwargs["invitation_id"]))
+            .first()
+        )
+        if invitation is None:
+            raise Http404
+        services.invitation_resend(actor=self.actor(), team=team, invitation=invitation)
+        fresh = selectors.invitation_list(team=team).get(pk=invitation.pk)
+        return Response(InvitationSerializer(fresh).data)
 
-class InvitationThrottle(UserScopedThrottle):
-    scope = "invitation"
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="teams-read_activity",
+        parameters=[TEAM_ID],
+        summary="The team's activity log, newest first (`teams.view_activity`): changes "
+        "to its objects and to its members, roles, invitations and keys",
+    )
+)
+class TeamActivityViewSet(TeamScopedViewSet):
+    serializer_class = ActivitySerializer
+    queryset = LogEntry.objects.none()
+    # The log names people and every change of rights, and no key scope can name
+    # `teams.view_activity` (team rights are not in the key scope catalog): people only.
+    permission_classes = [IsAuthenticated, PersonOnly]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        team = self.team()
+        require_team_permission(self.actor(), team, VIEW_ACTIVITY, "read the activity log")
+        return self.page(team_activity_list(team_id=team.pk), ActivitySerializer)
 
 
 @extend_schema_view(
@@ -371,9 +433,15 @@ class InvitationTokenViewSet(LaunchGenericViewSet):
     replica_actions: frozenset[str] = frozenset()
 
     def get_permissions(self) -> list[Any]:
-        if self.action == "retrieve":
-            return [AllowAny()]
-        return [IsAuthenticated(), PersonOnly()]
+        # Accepting is open to anyone holding the link: a signed-in person accepts as
+        # itself, someone without an account creates it (the handler tells them apart).
+        return [AllowAny()]
+
+    def get_throttles(self) -> list[Any]:
+        throttles = super().get_throttles()
+        if self.action == "accept" and not self.request.user.is_authenticated:
+            throttles.append(SignupThrottle())  # it may create an account
+        return throttles
 
     def retrieve(self, request: Request, token: str, *args: Any, **kwargs: Any) -> Response:
         invitation = services.invitation_preview(token=token)
@@ -382,16 +450,39 @@ class InvitationTokenViewSet(LaunchGenericViewSet):
     @extend_schema(
         operation_id="invitations-accept_invitation",
         parameters=[TOKEN],
-        request=None,
+        request=InvitationSignupSerializer,
         responses={
             200: InvitationAcceptedSerializer,
-            409: OpenApiResponse(description="Already a member."),
+            201: InvitationSignedUpSerializer,
+            401: OpenApiResponse(description="Neither signed in nor a password sent."),
+            409: OpenApiResponse(
+                description="Already a member, or (no sign-in) the email has an account."
+            ),
             410: GONE_410,
         },
-        summary="Accept an invitation (signed in with the invited email)",
+        summary="Accept an invitation: signed in with the invited email (200), or without "
+        "an account, creating it with `{password, full_name?}` (201, as signup)",
     )
     def accept(self, request: Request, token: str, *args: Any, **kwargs: Any) -> Response:
-        membership = services.invitation_accept(user=cast(User, request.user), token=token)
-        team = selectors.team_get(user=cast(User, request.user), team_id=membership.team_id)
+        if not request.user.is_authenticated:
+            return self._sign_up(request, token)
+        if is_api_key_request(request):
+            raise exceptions.PermissionDenied(PersonOnly.message)
+        membership = services.invitation_accept(user=request.user, token=token)
+        team = selectors.team_get(user=request.user, team_id=membership.team_id)
         data = {"team": team, "role": membership.role}
         return Response(InvitationAcceptedSerializer(data).data)
+
+    def _sign_up(self, request: Request, token: str) -> Response:
+        data = request.data
+        if not (hasattr(data, "get") and "password" in data):
+            raise exceptions.NotAuthenticated(
+                "Sign in to accept, or send a password to create your account."
+            )
+        body = InvitationSignupSerializer(data=data)
+        body.is_valid(raise_exception=True)
+        membership = services.invitation_signup(token=token, **body.validated_data)
+        user = membership.user
+        team = selectors.team_get(user=user, team_id=membership.team_id)
+        created = (user, {"team": team, "role": membership.role})
+        return Response(InvitationSignedUpSerializer(created).data, status=status.HTTP_201_CREATED)

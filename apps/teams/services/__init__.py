@@ -6,10 +6,12 @@ from apps.teams.services.invitations import (
     invitation_accept,
     invitation_create,
     invitation_preview,
+    invitation_resend,
     invitation_revoke,
     invitation_send,
+    invitation_signup,
 )
-from apps.teams.services.members import member_remove, member_set_role
+from apps.teams.services.members import member_add, member_remove, member_set_role
 from apps.teams.services.roles import team_role_create, team_role_delete, team_role_update
 from apps.teams.services.teams import (
     team_create,
@@ -23,8 +25,11 @@ __all__ = [
     "invitation_accept",
     "invitation_create",
     "invitation_preview",
+    "invitation_resend",
     "invitation_revoke",
     "invitation_send",
+    "invitation_signup",
+    "member_add",
     "member_remove",
     "member_set_role",
     "team_create",

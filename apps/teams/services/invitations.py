@@ -4,7 +4,8 @@ The token is 32 random bytes (URL-safe base64) made by the worker that sends the
 only its SHA-256 is stored, and a lookup compares digests with `hmac.compare_digest`.
 An unknown or malformed token is a plain 404 that names nothing; a token that existed
 but is dead (expired, accepted, revoked) is a 410. Accepting needs a signed-in user
-whose email is the invited one (403 otherwise), not yet a member (409).
+whose email is the invited one (403 otherwise), not yet a member (409); someone
+without an account accepts by creating it (`invitation_signup`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 ALREADY_MEMBER = "This person is already a member of the team."
 WRONG_EMAIL = "This invitation was sent to another email address."
 ALREADY_ACCEPTED = "This invitation was already accepted."
+NOT_PENDING = "Only a pending invitation can be sent again; invite this person again instead."
+HAS_ACCOUNT = "An account with this email already exists: sign in, then accept the invitation."
 
 
 def invitation_days() -> int:
@@ -197,6 +200,32 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     invitation = _by_token(token, lock=True)
     if normalize_email(user.email) != invitation.email:
         raise Refused(WRONG_EMAIL)
+    return _join(invitation, user)
+
+
+@transaction.atomic
+def invitation_signup(*, token: str, password: str, full_name: str = "") -> Membership:
+    """Create the invited person's account and accept the invitation, in one
+    transaction: either both happen or neither. 404 unknown token, 410 dead; 409 when the
+    invited email already has an account (its owner signs in and accepts); a password
+    the validators refuse is a 422 on `password`, as at signup.
+
+    Open registration (`USERS_OPEN_REGISTRATION`) is not required: a team member chose
+    to invite this address, and holding the emailed token proves it is the reader's.
+
+    Side effects: the user (`user_create`: default role, personal team), then what
+    `invitation_accept` does."""
+    from apps.users.services import user_create
+
+    invitation = _by_token(token, lock=True)
+    if User.objects.filter(email=invitation.email).exists():
+        raise Conflict(HAS_ACCOUNT)
+    user = user_create(email=invitation.email, password=password, full_name=full_name)
+    return _join(invitation, user)
+
+
+def _join(invitation: Invitation, user: User) -> Membership:
+    """Make `user` a member as the (locked, pending) invitation says and use it up."""
     team = invitation.team
     if Membership.objects.filter(team=team, user=user).exists():
         raise Conflict(ALREADY_MEMBER)
@@ -224,6 +253,53 @@ def invitation_accept(*, user: User, token: str) -> Membership:
         invitation_id=str(invitation.pk),
     )
     return membership
+
+
+@transaction.atomic
+def invitation_resend(*, actor: User | None, team: Team, invitation: Invitation) -> Invitation:
+    """Send a pending invitation's email again, with a new link: the old link dies now
+    (its digest is cleared here, before the worker makes the new token) and the
+    invitation's validity starts over. Needs `teams.invite_members` and the right to
+    hand out its role; 409 unless it is pending.
+
+    Side effects: `token_hash` cleared, `expires_at` renewed; the email, queued on
+    commit (`invitation_send`); an activity entry on the team."""
+    require_team_permission(actor, team, INVITE_MEMBERS, "resend invitations")
+    locked = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("role")
+        .filter(pk=invitation.pk, team=team)
+        .first()
+    )
+    if locked is None:
+        raise NotFound()
+    invitation = locked
+    require_holds_team_role(actor, team, invitation.role, "resend this invitation")
+    if invitation_state(invitation) != "pending":
+        raise Conflict(NOT_PENDING)
+    before = invitation.expires_at
+    invitation.token_hash = None
+    invitation.expires_at = timezone.now() + timedelta(days=invitation_days())
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    record_rights_change(
+        actor=actor,
+        target=team,
+        kind="team_invitations",
+        changes={
+            f"expiry of the invitation of {invitation.email}": (
+                before.isoformat(),
+                invitation.expires_at.isoformat(),
+            )
+        },
+        team_id=str(team.pk),
+        invitation_id=str(invitation.pk),
+        event="resent",
+    )
+    from apps.teams.tasks import invitation_send
+
+    invitation_id = str(invitation.pk)
+    transaction.on_commit(lambda: invitation_send.delay(invitation_id))
+    return invitation
 
 
 @transaction.atomic

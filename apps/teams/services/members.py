@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.operations.activity import record_rights_change
+from apps.rbac.rights import require_superuser
 from apps.teams.models import OWNER, Membership, Team, TeamRole
 from apps.teams.roles import MANAGE_MEMBERS
 from apps.teams.services.access import require_holds_team_role, require_team_permission
-from apps.teams.services.teams import restore_default
+from apps.teams.services.teams import default_membership_exists, restore_default
 from apps.users.models import User
 from launch.errors import Conflict, NotFound
 
@@ -23,6 +24,7 @@ LAST_OWNER = (
     "or gives up the role."
 )
 PERSONAL_OWNER = "The owner of a personal team stays its owner."
+ALREADY_MEMBER = "This person is already a member of the team."
 
 
 def _locked(team: Team, membership: Membership) -> Membership:
@@ -123,3 +125,30 @@ def member_remove(*, actor: User | None, team: Team, membership: Membership) -> 
         user_id=str(membership.user_id),
         left=leaving,
     )
+
+
+@transaction.atomic
+def member_add(*, actor: User | None, team: Team, user: User, role: TeamRole) -> Membership:
+    """Add `user` to `team` with `role` without an invitation. People join by invitation;
+    this is for the system (`seed_demo`, fixtures: `actor=None`) and superusers (403 for
+    anyone else). 409 for a member already.
+
+    Side effects: the membership (the user's default team when it has none); an
+    activity entry on the team."""
+    require_superuser(actor, "add members without an invitation")
+    if role.team_id != team.pk:
+        raise NotFound()
+    if Membership.objects.filter(team=team, user=user).exists():
+        raise Conflict(ALREADY_MEMBER)
+    membership = Membership.objects.create(
+        team=team, user=user, role=role, is_default=not default_membership_exists(user)
+    )
+    record_rights_change(
+        actor=actor,
+        target=team,
+        kind="team_members",
+        changes={f"role of {user.email}": (None, role.name)},
+        team_id=str(team.pk),
+        user_id=str(user.pk),
+    )
+    return membership

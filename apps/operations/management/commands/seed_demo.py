@@ -1,9 +1,11 @@
 """`manage.py seed_demo`: a small living world for a first look. Idempotent.
 
-Roles, three users (passwords generated and printed once, when the user is created),
-tags and items shared between them; with the projects app, a project whose sample
+Roles, four users (passwords generated and printed once, when the user is created),
+tags and items shared between them; a shared team, "Demo Co", where they hold the four
+team roles, with a pending invitation; with the projects app, a project whose sample
 documents (apps/operations/demo/) are processed in-process; with the chat app, a
-conversation on that project. A second run finds everything and changes nothing.
+conversation on that project. A second run finds everything and changes nothing (an
+invitation that expired meanwhile is replaced by a new pending one).
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ USERS = [
     ("alice@demo.example.com", "Alice Admin", "admin", True),
     ("bob@demo.example.com", "Bob Member", "member", False),
     ("carol@demo.example.com", "Carol Viewer", "viewer", False),
+    ("dana@demo.example.com", "Dana Teamadmin", "member", False),
 ]
+TEAM_NAME, TEAM_SLUG = "Demo Co", "demo-co"
+# Alice founds the team (owner); the others' team roles.
+TEAM_ROLES = {
+    "dana@demo.example.com": "admin",
+    "bob@demo.example.com": "member",
+    "carol@demo.example.com": "viewer",
+}
+INVITED = ("erin@demo.example.com", "member")
 TAGS = [("demo", "#6366f1"), ("urgent", "#ef4444")]
 ITEMS = [
     ("Welcome to Launch", "Shared with Bob (edit) and Carol (view).", ["demo"]),
@@ -51,6 +62,7 @@ class Command(BaseCommand):
             ("roles", self.roles),
             ("users", self.users),
             ("tags and items", self.items),
+            ("team", self.team),
         ]
         if apps.is_installed("apps.projects"):
             steps.append(("project and documents", self.project))
@@ -82,7 +94,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email} / {password}  (role {role}; shown only now)")
 
     def items(self) -> None:
-        alice, bob, carol = (self._user(email) for email, *_ in USERS)
+        alice, bob, carol = (self._user(email) for email, *_ in USERS[:3])
         tags = {}
         for name, color in TAGS:
             tag = Tag.objects.filter(created_by=alice, name=name).first()
@@ -103,6 +115,29 @@ class Command(BaseCommand):
             share_set(actor=alice, obj=item, user=bob, actions={"view", "change"})
             share_set(actor=alice, obj=item, user=carol, actions={"view"})
             self.created += 1
+
+    def team(self) -> None:
+        from apps.teams.models import Membership, Team, TeamRole
+        from apps.teams.services import invitation_create, member_add, team_create
+        from apps.teams.services.invitations import pending
+
+        alice = self._user(USERS[0][0])
+        team = Team.objects.filter(slug=TEAM_SLUG).first()
+        if team is None:
+            team = team_create(actor=alice, name=TEAM_NAME, slug=TEAM_SLUG)
+            self.created += 1
+        for email, key in TEAM_ROLES.items():
+            user = self._user(email)
+            if not Membership.objects.filter(team=team, user=user).exists():
+                role = TeamRole.objects.get(team=team, key=key)
+                member_add(actor=None, team=team, user=user, role=role)
+                self.created += 1
+        email, key = INVITED
+        if not pending(team.invitations.filter(email=email)).exists():
+            role = TeamRole.objects.get(team=team, key=key)
+            invitation_create(actor=alice, team=team, email=email, role=role)
+            self.created += 1
+        self.stdout.write(f"  {TEAM_NAME}: {team.memberships.count()} members, {email} invited")
 
     def project(self) -> None:
         from apps.projects.models import Project
