@@ -202,3 +202,64 @@ def team_admin_of(*, user: Any, team_id: uuid.UUID) -> bool:
     return Membership.objects.filter(
         user_id=user.pk, team_id=team_id, role__key__in=ADMIN_ROLE_KEYS
     ).exists()
+
+
+SERIES = ("model", "team")
+NO_TEAM = "(no team)"
+
+
+def _series_label(row: dict[str, Any], by: str) -> str:
+    if by == "model":
+        return f"{row['provider_name']}/{row['key']}"
+    return str(row["label"] or (NO_TEAM if row["key"] is None else row["key"]))
+
+
+def usage_daily_series(
+    *, start: datetime.date, end: datetime.date, by: str, top: int = 6
+) -> dict[str, Any]:
+    """Tokens and cost per day from `start` to `end`, one series per model or team: the
+    `top` costliest (then most tokens) by name, the rest summed as "other". Every day
+    has a value (zero when nothing ran); the series' sums are the report's totals.
+
+    -> {"days": ["2026-11-01", ...], "series": [{"label", "tokens": [int], "cost": [Decimal]}]}
+    """
+    if by not in SERIES:
+        raise ValueError(f"by must be one of {', '.join(SERIES)}")
+    keys: dict[str, Key] = {"bucket": (TruncDate("created_at"), F("day")), **KEYS[by]}
+    rows = usage_totals_by(start=start, end=end, keys=keys)
+    days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+    index = {day: n for n, day in enumerate(days)}
+    totals: dict[str, tuple[Decimal, int]] = {}
+    for row in rows:
+        label = _series_label(row, by)
+        cost, tokens = totals.get(label, (Decimal(0), 0))
+        totals[label] = (cost + row["cost"], tokens + row["input_tokens"] + row["output_tokens"])
+    ranked = sorted(totals, key=lambda label: (-totals[label][0], -totals[label][1], label))
+    kept = ranked[:top]
+    names = kept + (["other"] if len(ranked) > top else [])
+    series = {
+        name: {"label": name, "tokens": [0] * len(days), "cost": [Decimal(0)] * len(days)}
+        for name in names
+    }
+    for row in rows:
+        label = _series_label(row, by)
+        entry = series[label if label in kept else "other"]
+        n = index[row["bucket"]]
+        entry["tokens"][n] += row["input_tokens"] + row["output_tokens"]
+        entry["cost"][n] += row["cost"]
+    return {"days": [day.isoformat() for day in days], "series": list(series.values())}
+
+
+def usage_top(
+    *, start: datetime.date, end: datetime.date, by: str, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The `limit` teams or users that cost most from `start` to `end` (then by tokens):
+    `usage_report` rows (key, label, calls, tokens, cost), costliest first."""
+    if by not in ("team", "user"):
+        raise ValueError("by must be team or user")
+    rows = [_labelled(row) for row in usage_totals_by(start=start, end=end, keys=KEYS[by])]
+    for row in rows:
+        if not row["label"]:
+            row["label"] = NO_TEAM if by == "team" else "(no user)"
+    rows.sort(key=lambda row: (-row["cost"], -row["total_tokens"], row["label"]))
+    return rows[:limit]

@@ -1,0 +1,215 @@
+"""Issue 14: what the usage ledger adds to the p50 of a chat message and of a search.
+
+    .venv/bin/python bench/ledger_overhead.py [--rounds 8] [--requests 25] [--out FILE]
+
+Two copies of the shipped server (`docker/entrypoint.sh serve`, what `make serve` and the
+Docker image run: gunicorn with docker/gunicorn.conf.py, 2 workers), identical but for
+`USAGE_LEDGER_ENABLED` (true: every model call writes its ModelCall row; false: calls
+are measured and written nowhere), on loopback ports 18311/18312, against the
+`launch_bench_ledger` database on the embedded server (or BENCH_DATABASE_URL), seeded by
+`seed_demo` (Alice, a project with two processed documents).
+
+The chat model is the OpenAI-compatible loopback server (tests/support/llm_server.py) in
+its own process; embeddings are the default offline `hashing` provider. A chat message
+(POST /chat/conversations/{id}/messages, retrieval on) books two rows (the query
+embedding and the answer); a search (POST /search) books one.
+
+One client, one request at a time (the p50 of a request, not a throughput): each round
+sends `--requests` chat messages (to a new conversation) and then `--requests` searches
+to one server, then the same to the other, the order of the servers alternating between
+rounds. The figure is the median over rounds of each round's p50, and the ratio on/off.
+Prints a markdown report (with the load average and both server commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import PYTHON, bench_database_url  # noqa: E402
+from bench.serving import Server, launch_env, loadavg, running, start_llm  # noqa: E402
+
+DATABASE = "launch_bench_ledger"
+EMAIL, PASSWORD = "alice@demo.example.com", "bench-password-123"
+PORTS = {"on": 18311, "off": 18312}
+QUESTION = "How does the control room show failed tasks and the usage of the models?"
+SEARCH = "control room usage"
+CASES = ("chat message", "search")
+
+
+def seed(url: str) -> None:
+    """Migrate and seed (idempotent), and give Alice a known password."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', verbosity=0)\n"
+        "call_command('seed_demo', verbosity=0)\n"
+        "from apps.users.models import User\n"
+        f"u = User.objects.get(email={EMAIL!r}); u.set_password({PASSWORD!r}); u.save()\n"
+    )
+    env = launch_env(url, CACHE_URL="locmemcache://")
+    subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def server(name: str, url: str, llm_url: str) -> Server:
+    port = PORTS[name]
+    env = launch_env(
+        url,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        USAGE_LEDGER_ENABLED="true" if name == "on" else "false",
+        LLM_PROVIDER="openai",
+        LLM_BASE_URL=llm_url,
+        LLM_MODEL="bench-model",
+        LLM_TIMEOUT="30",
+        USAGE_PRICES='{"bench-model": {"input": "0.00015", "output": "0.0006"}}',
+        # One client at a time never comes near a real rate; the bench sends hundreds.
+        THROTTLE_CHAT_RATE="100000/min",
+        THROTTLE_SEARCH_RATE="100000/min",
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
+    )
+    return Server(f"ledger {name}", ["sh", "docker/entrypoint.sh", "serve"], env, port)
+
+
+def login(base: str) -> dict[str, str]:
+    answer = httpx.post(
+        f"{base}/api/v1/login/access-token",
+        data={"username": EMAIL, "password": PASSWORD},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def batch(
+    client: httpx.Client, base: str, headers: dict[str, str], project: str, n: int
+) -> dict[str, list[float]]:
+    """`n` chat messages to a new conversation, then `n` searches; latencies in ms."""
+    conversation = (
+        client.post(
+            f"{base}/api/v1/chat/conversations",
+            json={"title": "bench", "use_documents": True, "project_id": project},
+            headers=headers,
+        )
+        .raise_for_status()
+        .json()["id"]
+    )
+    out: dict[str, list[float]] = {case: [] for case in CASES}
+    for _ in range(n):
+        started = time.perf_counter()
+        client.post(
+            f"{base}/api/v1/chat/conversations/{conversation}/messages",
+            json={"content": QUESTION},
+            headers=headers,
+        ).raise_for_status()
+        out["chat message"].append((time.perf_counter() - started) * 1000)
+    for _ in range(n):
+        started = time.perf_counter()
+        client.post(
+            f"{base}/api/v1/search",
+            json={"query": SEARCH, "project_ids": [project]},
+            headers=headers,
+        ).raise_for_status()
+        out["search"].append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def ledger_rows(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM usage_modelcall").fetchone()
+    return int(row[0]) if row else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=25, help="per case, round and server")
+    parser.add_argument("--out", type=Path, help="also write the report here")
+    args = parser.parse_args()
+    url = bench_database_url(DATABASE)
+    print("seeding", flush=True)
+    seed(url)
+    llm, llm_url = start_llm(0.0, 40)
+    servers = [server("on", url, llm_url), server("off", url, llm_url)]
+    p50s: dict[tuple[str, str], list[float]] = {(s, c): [] for s in PORTS for c in CASES}
+    loads: list[float] = []
+    rows_before = ledger_rows(url)
+    try:
+        with running(servers), httpx.Client(timeout=60) as client:
+            headers = {s.name: login(s.url) for s in servers}
+            project = (
+                client.get(servers[0].url + "/api/v1/projects", headers=headers["ledger on"])
+                .raise_for_status()
+                .json()["data"][0]["id"]
+            )
+            for s in servers:  # warm every worker's imports, connections and caches
+                batch(client, s.url, headers[s.name], project, 10)
+            booked_from = ledger_rows(url)
+            for round_ in range(1, args.rounds + 1):
+                order = servers if round_ % 2 else servers[::-1]
+                for s in order:
+                    latencies = batch(client, s.url, headers[s.name], project, args.requests)
+                    name = s.name.split()[-1]
+                    for case in CASES:
+                        p50s[name, case].append(statistics.median(latencies[case]))
+                    loads.append(loadavg())
+                print(
+                    f"round {round_}: "
+                    + ", ".join(
+                        f"{case} on {p50s['on', case][-1]:.1f} / off {p50s['off', case][-1]:.1f} ms"
+                        for case in CASES
+                    )
+                    + f", load {loads[-1]:.2f}",
+                    flush=True,
+                )
+            booked = ledger_rows(url) - booked_from
+    finally:
+        assert llm.stdin is not None
+        llm.stdin.close()
+        llm.wait(timeout=30)
+    expected = args.rounds * args.requests * 3  # 2 rows per message, 1 per search
+    lines = [
+        f"`{' '.join(['python', *sys.argv]).replace(str(ROOT) + '/', '')}`, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "
+        f"{min(loads):.2f}-{max(loads):.2f} (1 min) during the rounds. "
+        f"{args.rounds} rounds x {args.requests} requests per case and server, one client, "
+        "servers alternating; the median of the rounds' p50s.",
+        "",
+        "| request | ledger on p50 (ms) | ledger off p50 (ms) | on / off |",
+        "|---|---|---|---|",
+    ]
+    for case in CASES:
+        on = statistics.median(p50s["on", case])
+        off = statistics.median(p50s["off", case])
+        lines.append(f"| {case} | {on:.1f} | {off:.1f} | {on / off:.3f} |")
+    lines += [
+        "",
+        f"Rows booked by the ledger-on server during the rounds: {booked} "
+        f"(expected {expected}: two per chat message, one per search; the ledger-off server "
+        f"books none). Rows before the run: {rows_before}.",
+        "",
+        "Server commands (both): " + "; ".join(f"`{s.command}` ({s.name})" for s in servers),
+        "with `USAGE_LEDGER_ENABLED=true|false`, `LLM_PROVIDER=openai` against the loopback "
+        "model server, chat and search throttles raised.",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        args.out.write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
