@@ -18,7 +18,9 @@ One client, one request at a time (the p50 of a request, not a throughput): each
 sends `--requests` chat messages (to a new conversation) and then `--requests` searches
 to one server, then the same to the other, the order of the servers alternating between
 rounds. The figure is the median over rounds of each round's p50, and the ratio on/off.
-Prints a markdown report (with the load average and both server commands).
+Prints a markdown report (with the load average and both server commands). `--write
+inline` measures the ledger writing each row in the request (USAGE_LEDGER_DEFERRED=false)
+instead of the shipped deferred writer.
 """
 
 from __future__ import annotations
@@ -62,13 +64,14 @@ def seed(url: str) -> None:
     subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
-def server(name: str, url: str, llm_url: str) -> Server:
+def server(name: str, url: str, llm_url: str, write: str) -> Server:
     port = PORTS[name]
     env = launch_env(
         url,
         HOST="127.0.0.1",
         PORT=str(port),
         USAGE_LEDGER_ENABLED="true" if name == "on" else "false",
+        USAGE_LEDGER_DEFERRED="true" if write == "deferred" else "false",
         LLM_PROVIDER="openai",
         LLM_BASE_URL=llm_url,
         LLM_MODEL="bench-model",
@@ -138,12 +141,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--requests", type=int, default=25, help="per case, round and server")
     parser.add_argument("--out", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--write",
+        choices=["deferred", "inline"],
+        default="deferred",
+        help="USAGE_LEDGER_DEFERRED of the ledger-on server (default: deferred, as shipped)",
+    )
     args = parser.parse_args()
     url = bench_database_url(DATABASE)
     print("seeding", flush=True)
     seed(url)
     llm, llm_url = start_llm(0.0, 40)
-    servers = [server("on", url, llm_url), server("off", url, llm_url)]
+    servers = [server(name, url, llm_url, args.write) for name in ("on", "off")]
     p50s: dict[tuple[str, str], list[float]] = {(s, c): [] for s in PORTS for c in CASES}
     loads: list[float] = []
     rows_before = ledger_rows(url)
@@ -175,6 +184,7 @@ def main() -> None:
                     + f", load {loads[-1]:.2f}",
                     flush=True,
                 )
+            time.sleep(1)  # the deferred writer's last batch
             booked = ledger_rows(url) - booked_from
     finally:
         assert llm.stdin is not None
@@ -202,7 +212,8 @@ def main() -> None:
         f"books none). Rows before the run: {rows_before}.",
         "",
         "Server commands (both): " + "; ".join(f"`{s.command}` ({s.name})" for s in servers),
-        "with `USAGE_LEDGER_ENABLED=true|false`, `LLM_PROVIDER=openai` against the loopback "
+        f"with `USAGE_LEDGER_ENABLED=true|false` (ledger writes: {args.write}), "
+        "`LLM_PROVIDER=openai` against the loopback "
         "model server, chat and search throttles raised.",
     ]
     report = "\n".join(lines)

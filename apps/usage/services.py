@@ -44,31 +44,18 @@ def _id(value: Any) -> Any:
     return getattr(value, "pk", value)
 
 
-def model_call_record(record: CallRecord) -> None:
-    """Append one ledger row for a finished model call, unless its idempotency key was
-    already recorded.
-
-    Side effects: one INSERT (ON CONFLICT DO NOTHING), in a savepoint so a refused write
-    leaves a surrounding transaction usable; the caller (launch.ai.metering) logs a
-    failure and carries on. The team is the user's default team (teams phase 1).
-    """
+def model_call_row(record: CallRecord) -> ModelCall:
+    """The ledger row for a finished call, unsaved; its team is left for `model_calls_write`
+    to find when the attribution names none."""
     who = record.attribution
     user_id = _id(who.get("user"))
     if user_id is not None and not getattr(who.get("user"), "is_authenticated", True):
         user_id = None
-    api_key_id = _id(who.get("api_key"))
-    team_id = who.get("team_id")
-    if team_id is None and user_id is not None:
-        team_id = (
-            Membership.objects.filter(user_id=user_id, is_default=True)
-            .values_list("team_id", flat=True)
-            .first()
-        )
-    call = ModelCall(
+    return ModelCall(
         created_at=timezone.now(),
-        team_id=team_id,
+        team_id=who.get("team_id"),
         user_id=user_id,
-        api_key_id=api_key_id,
+        api_key_id=_id(who.get("api_key")),
         project_id=who.get("project_id"),
         document_id=who.get("document_id"),
         conversation_id=who.get("conversation_id"),
@@ -85,8 +72,35 @@ def model_call_record(record: CallRecord) -> None:
         ),
         idempotency_key=record.idempotency_key,
     )
+
+
+def model_calls_write(rows: list[ModelCall]) -> None:
+    """Insert ledger rows, skipping any whose idempotency key was already recorded.
+
+    Side effects: one SELECT for the default teams of the rows' users that name no team
+    (teams phase 1: a user's calls belong to their default team) and one INSERT (ON
+    CONFLICT DO NOTHING), in a savepoint so a refused write leaves a surrounding
+    transaction usable."""
+    users = {row.user_id for row in rows if row.team_id is None and row.user_id is not None}
+    if users:
+        teams = dict(
+            Membership.objects.filter(user_id__in=users, is_default=True).values_list(
+                "user_id", "team_id"
+            )
+        )
+        for row in rows:
+            if row.team_id is None and row.user_id is not None:
+                row.team_id = teams.get(row.user_id)
     with transaction.atomic():
-        ModelCall.objects.bulk_create([call], ignore_conflicts=True)
+        ModelCall.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def model_call_record(record: CallRecord) -> None:
+    """Append one ledger row for a finished model call, now (the inline sink; the web
+    server's default is the deferred writer, apps/usage/writer.py, which batches these
+    rows off the request path). The caller (launch.ai.metering) logs a failure and
+    carries on."""
+    model_calls_write([model_call_row(record)])
 
 
 # One statement: the UPDATE takes the rows not rolled up yet (flagging them) and the
