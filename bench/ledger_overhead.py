@@ -15,9 +15,10 @@ its own process; embeddings are the default offline `hashing` provider. A chat m
 embedding and the answer); a search (POST /search) books one.
 
 One client, one request at a time (the p50 of a request, not a throughput): each round
-sends `--requests` chat messages (to a new conversation) and then `--requests` searches
-to one server, then the same to the other, the order of the servers alternating between
-rounds. The figure is the median over rounds of each round's p50, and the ratio on/off.
+sends `--requests` chat messages (each server to a new conversation of its own) and then
+`--requests` searches, every request to one server and right after to the other (which
+goes first alternates), so the pairs share the machine's load of the moment. The figure
+is the median over rounds of each round's p50, and the ratio on/off.
 Prints a markdown report (with the load average and both server commands). `--write
 inline` measures the ledger writing each row in the request (USAGE_LEDGER_DEFERRED=false)
 instead of the shipped deferred writer.
@@ -33,6 +34,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -95,36 +97,45 @@ def login(base: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def batch(
-    client: httpx.Client, base: str, headers: dict[str, str], project: str, n: int
-) -> dict[str, list[float]]:
-    """`n` chat messages to a new conversation, then `n` searches; latencies in ms."""
-    conversation = (
-        client.post(
-            f"{base}/api/v1/chat/conversations",
-            json={"title": "bench", "use_documents": True, "project_id": project},
-            headers=headers,
-        )
-        .raise_for_status()
-        .json()["id"]
+def conversation(client: httpx.Client, base: str, headers: dict[str, str], project: str) -> str:
+    answer = client.post(
+        f"{base}/api/v1/chat/conversations",
+        json={"title": "bench", "use_documents": True, "project_id": project},
+        headers=headers,
     )
-    out: dict[str, list[float]] = {case: [] for case in CASES}
-    for _ in range(n):
-        started = time.perf_counter()
-        client.post(
-            f"{base}/api/v1/chat/conversations/{conversation}/messages",
-            json={"content": QUESTION},
-            headers=headers,
-        ).raise_for_status()
-        out["chat message"].append((time.perf_counter() - started) * 1000)
-    for _ in range(n):
-        started = time.perf_counter()
-        client.post(
-            f"{base}/api/v1/search",
-            json={"query": SEARCH, "project_ids": [project]},
-            headers=headers,
-        ).raise_for_status()
-        out["search"].append((time.perf_counter() - started) * 1000)
+    return str(answer.raise_for_status().json()["id"])
+
+
+def timed(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[str, str]) -> float:
+    started = time.perf_counter()
+    client.post(url, json=body, headers=headers).raise_for_status()
+    return (time.perf_counter() - started) * 1000
+
+
+def paired_round(
+    client: httpx.Client,
+    servers: list[Server],
+    headers: dict[str, dict[str, str]],
+    project: str,
+    n: int,
+) -> dict[tuple[str, str], list[float]]:
+    """`n` chat messages (each server to a new conversation), then `n` searches, each
+    request sent to one server and at once to the other (pairs under the same load);
+    latencies in ms by (server, case)."""
+    out: dict[tuple[str, str], list[float]] = {(s.name, c): [] for s in servers for c in CASES}
+    chats = {s.name: conversation(client, s.url, headers[s.name], project) for s in servers}
+    for i in range(n):
+        for s in servers if i % 2 else servers[::-1]:
+            url = f"{s.url}/api/v1/chat/conversations/{chats[s.name]}/messages"
+            out[s.name, "chat message"].append(
+                timed(client, url, {"content": QUESTION}, headers[s.name])
+            )
+    for i in range(n):
+        for s in servers if i % 2 else servers[::-1]:
+            body = {"query": SEARCH, "project_ids": [project]}
+            out[s.name, "search"].append(
+                timed(client, f"{s.url}/api/v1/search", body, headers[s.name])
+            )
     return out
 
 
@@ -164,17 +175,14 @@ def main() -> None:
                 .raise_for_status()
                 .json()["data"][0]["id"]
             )
-            for s in servers:  # warm every worker's imports, connections and caches
-                batch(client, s.url, headers[s.name], project, 10)
+            # Warm every worker's imports, connections and caches.
+            paired_round(client, servers, headers, project, 10)
             booked_from = ledger_rows(url)
             for round_ in range(1, args.rounds + 1):
-                order = servers if round_ % 2 else servers[::-1]
-                for s in order:
-                    latencies = batch(client, s.url, headers[s.name], project, args.requests)
-                    name = s.name.split()[-1]
-                    for case in CASES:
-                        p50s[name, case].append(statistics.median(latencies[case]))
-                    loads.append(loadavg())
+                latencies = paired_round(client, servers, headers, project, args.requests)
+                for (name, case), values in latencies.items():
+                    p50s[name.split()[-1], case].append(statistics.median(values))
+                loads.append(loadavg())
                 print(
                     f"round {round_}: "
                     + ", ".join(
@@ -196,7 +204,7 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "
         f"{min(loads):.2f}-{max(loads):.2f} (1 min) during the rounds. "
         f"{args.rounds} rounds x {args.requests} requests per case and server, one client, "
-        "servers alternating; the median of the rounds' p50s.",
+        "each request sent to both servers in turn; the median of the rounds' p50s.",
         "",
         "| request | ledger on p50 (ms) | ledger off p50 (ms) | on / off |",
         "|---|---|---|---|",
