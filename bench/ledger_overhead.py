@@ -177,6 +177,7 @@ def main() -> None:
             )
             # Warm every worker's imports, connections and caches.
             paired_round(client, servers, headers, project, 10)
+            time.sleep(1)  # the deferred writer's last batch of the warm-up
             booked_from = ledger_rows(url)
             for round_ in range(1, args.rounds + 1):
                 latencies = paired_round(client, servers, headers, project, args.requests)

@@ -232,22 +232,23 @@ def usage_daily_series(
     totals: dict[str, tuple[Decimal, int]] = {}
     for row in rows:
         label = _series_label(row, by)
-        cost, tokens = totals.get(label, (Decimal(0), 0))
-        totals[label] = (cost + row["cost"], tokens + row["input_tokens"] + row["output_tokens"])
+        cost, used = totals.get(label, (Decimal(0), 0))
+        totals[label] = (cost + row["cost"], used + row["input_tokens"] + row["output_tokens"])
     ranked = sorted(totals, key=lambda label: (-totals[label][0], -totals[label][1], label))
     kept = ranked[:top]
     names = kept + (["other"] if len(ranked) > top else [])
-    series = {
-        name: {"label": name, "tokens": [0] * len(days), "cost": [Decimal(0)] * len(days)}
-        for name in names
-    }
+    tokens: dict[str, list[int]] = {name: [0] * len(days) for name in names}
+    costs: dict[str, list[Decimal]] = {name: [Decimal(0)] * len(days) for name in names}
     for row in rows:
         label = _series_label(row, by)
-        entry = series[label if label in kept else "other"]
+        name = label if label in kept else "other"
         n = index[row["bucket"]]
-        entry["tokens"][n] += row["input_tokens"] + row["output_tokens"]
-        entry["cost"][n] += row["cost"]
-    return {"days": [day.isoformat() for day in days], "series": list(series.values())}
+        tokens[name][n] += row["input_tokens"] + row["output_tokens"]
+        costs[name][n] += row["cost"]
+    return {
+        "days": [day.isoformat() for day in days],
+        "series": [{"label": name, "tokens": tokens[name], "cost": costs[name]} for name in names],
+    }
 
 
 def usage_top(
