@@ -21,7 +21,8 @@ goes first alternates), so the pairs share the machine's load of the moment. The
 is the median over rounds of each round's p50, and the ratio on/off.
 Prints a markdown report (with the load average and both server commands). `--write
 inline` measures the ledger writing each row in the request (USAGE_LEDGER_DEFERRED=false)
-instead of the shipped deferred writer.
+instead of the shipped deferred writer; `--aa` runs the ledger in both servers, to see
+the noise floor of the ratio on this machine.
 """
 
 from __future__ import annotations
@@ -66,13 +67,13 @@ def seed(url: str) -> None:
     subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
-def server(name: str, url: str, llm_url: str, write: str) -> Server:
+def server(name: str, url: str, llm_url: str, write: str, aa: bool = False) -> Server:
     port = PORTS[name]
     env = launch_env(
         url,
         HOST="127.0.0.1",
         PORT=str(port),
-        USAGE_LEDGER_ENABLED="true" if name == "on" else "false",
+        USAGE_LEDGER_ENABLED="true" if name == "on" or aa else "false",
         USAGE_LEDGER_DEFERRED="true" if write == "deferred" else "false",
         LLM_PROVIDER="openai",
         LLM_BASE_URL=llm_url,
@@ -158,12 +159,17 @@ def main() -> None:
         default="deferred",
         help="USAGE_LEDGER_DEFERRED of the ledger-on server (default: deferred, as shipped)",
     )
+    parser.add_argument(
+        "--aa",
+        action="store_true",
+        help="the noise floor: the ledger on in both servers (the 'off' column too)",
+    )
     args = parser.parse_args()
     url = bench_database_url(DATABASE)
     print("seeding", flush=True)
     seed(url)
     llm, llm_url = start_llm(0.0, 40)
-    servers = [server(name, url, llm_url, args.write) for name in ("on", "off")]
+    servers = [server(name, url, llm_url, args.write, args.aa) for name in ("on", "off")]
     p50s: dict[tuple[str, str], list[float]] = {(s, c): [] for s in PORTS for c in CASES}
     loads: list[float] = []
     rows_before = ledger_rows(url)
@@ -199,10 +205,13 @@ def main() -> None:
         assert llm.stdin is not None
         llm.stdin.close()
         llm.wait(timeout=30)
-    expected = args.rounds * args.requests * 3  # 2 rows per message, 1 per search
+    # 2 rows per message, 1 per search, from one server (two with --aa)
+    expected = args.rounds * args.requests * 3 * (2 if args.aa else 1)
+    command = " ".join(["python", *sys.argv]).replace(str(ROOT) + "/", "")
+    aa = "A/A run (the ledger on in both servers): the noise floor. " if args.aa else ""
     lines = [
-        f"`{' '.join(['python', *sys.argv]).replace(str(ROOT) + '/', '')}`, "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "
+        f"`{command}`, {aa}{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        "load average "
         f"{min(loads):.2f}-{max(loads):.2f} (1 min) during the rounds. "
         f"{args.rounds} rounds x {args.requests} requests per case and server, one client, "
         "each request sent to both servers in turn; the median of the rounds' p50s.",
@@ -216,9 +225,10 @@ def main() -> None:
         lines.append(f"| {case} | {on:.1f} | {off:.1f} | {on / off:.3f} |")
     lines += [
         "",
-        f"Rows booked by the ledger-on server during the rounds: {booked} "
-        f"(expected {expected}: two per chat message, one per search; the ledger-off server "
-        f"books none). Rows before the run: {rows_before}.",
+        f"Rows booked during the rounds: {booked} (expected {expected}: two per chat "
+        "message, one per search, by the ledger-on server"
+        + (" and, in this A/A run, the other" if args.aa else "")
+        + f"). Rows before the run: {rows_before}.",
         "",
         "Server commands (both): " + "; ".join(f"`{s.command}` ({s.name})" for s in servers),
         f"with `USAGE_LEDGER_ENABLED=true|false` (ledger writes: {args.write}), "

@@ -2,8 +2,9 @@
 writes them in batches, so no request waits on the ledger's INSERT and its commit.
 
 Measured (bench/ledger_overhead.py, docs/benchmarks.md): writing inline, one commit per
-call, added 15-35% to the p50 of a chat message and of a search on a loaded machine;
-deferred, the request only builds the row and puts it on a queue.
+call, added 27% to the p50 of a chat message and 23% to a search's on a loaded 2-CPU
+machine; deferred, 3% and none (within the noise): the request only builds the row and
+puts it on a queue.
 
 One writer per process, started on first use and again after a fork (a preloading
 server forks workers from a parent whose threads do not follow). The thread takes what
@@ -12,7 +13,9 @@ is queued over LINGER seconds, up to BATCH rows, and writes them in one transact
 costs: rows reach the table up to LINGER (0.2 s) late (readers see the call once
 written), and the rows still queued when a process is killed outright are lost, as the
 calls it was making are; a normal exit (gunicorn's graceful stop, `atexit`) writes them
-first. A failed batch is logged and dropped: the ledger may undercount, never fails a
+first. The thread borrows a database connection while it writes (from the pool with
+DB_POOL, the web server's default; without a pool it keeps one more connection per
+process). A failed batch is logged and dropped: the ledger may undercount, never fails a
 request, never counts twice. Celery workers write inline (`apps.usage.apps`): a task
 has no user waiting, and its retries rely on the row being written before it returns.
 """
@@ -29,6 +32,7 @@ import time
 from django.db import close_old_connections, connection
 
 from apps.usage.models import ModelCall
+from apps.usage.services import model_call_row, model_calls_write
 from launch.ai.metering import CallRecord
 
 logger = logging.getLogger(__name__)
@@ -50,8 +54,6 @@ class DeferredWriter:
 
     def submit(self, record: CallRecord) -> None:
         """The metering sink: build the row here (cheap, no query), write it later."""
-        from apps.usage.services import model_call_row
-
         self._ensure_running()
         self._queue.put(model_call_row(record))
 
@@ -87,18 +89,20 @@ class DeferredWriter:
         return rows, stop
 
     def _run(self) -> None:
-        from apps.usage.services import model_calls_write
-
         stop = False
         while not stop:
             rows, stop = self._take(self._queue.get())
             if not rows:
                 continue
+            # As around a request: CONN_MAX_AGE and health checks apply, and with DB_POOL the
+            # connection goes back to the pool between batches.
+            close_old_connections()
             try:
-                close_old_connections()  # CONN_MAX_AGE and health checks, as a request does
                 model_calls_write(rows)
             except Exception:
                 logger.exception("the usage ledger could not write %d call(s)", len(rows))
+            finally:
+                close_old_connections()
         connection.close()
 
     def flush(self, timeout: float = 10.0) -> None:
