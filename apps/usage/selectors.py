@@ -12,7 +12,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Expression, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -110,14 +110,17 @@ def usage_totals_by(
         .annotate(**{measure: Sum(measure) for measure in MEASURES})
         .values_list(*keys, *MEASURES)
     )
-    raw_sql, raw_params = raw.query.sql_with_params()
-    rolled_sql, rolled_params = rolled.query.sql_with_params()
+    # The database the router picks for these reads (a replica inside `replica_reads`).
+    connection = connections[raw.db]
+    raw_sql, raw_params = raw.query.get_compiler(using=raw.db).as_sql()
+    rolled_sql, rolled_params = rolled.query.get_compiler(using=raw.db).as_sql()
     names = list(keys)
-    quoted = [connection.ops.quote_name(name) for name in names]
+    quote = connection.ops.quote_name
+    quoted = [quote(name) for name in names]
     key_list = ", ".join(f"u.{name}" for name in quoted)
-    sums = ", ".join(f"sum(u.{connection.ops.quote_name(m)})" for m in MEASURES)
+    sums = ", ".join(f"sum(u.{quote(m)})" for m in MEASURES)
     order = ", ".join(f"u.{name} ASC NULLS LAST" for name in quoted)
-    columns = ", ".join(quoted + [connection.ops.quote_name(m) for m in MEASURES])
+    columns = ", ".join(quoted + [quote(m) for m in MEASURES])
     # Only quoted names and Django's compiled SQL are interpolated; values are params.
     sql = (
         f"SELECT {key_list}, {sums} FROM (({raw_sql}) UNION ALL ({rolled_sql})) "  # noqa: S608
