@@ -3,7 +3,7 @@ writes them in batches, so no request waits on the ledger's INSERT and its commi
 
 Measured (bench/ledger_overhead.py, docs/benchmarks.md): writing inline, one commit per
 call, added 27% to the p50 of a chat message and 23% to a search's on a loaded 2-CPU
-machine; deferred, 3% and none (within the noise): the request only builds the row and
+machine; deferred, 0.8% and none (within the noise): the request only builds the row and
 puts it on a queue.
 
 One writer per process, started on first use and again after a fork (a preloading
