@@ -83,7 +83,8 @@ def server(name: str, url: str, llm_url: str, write: str, aa: bool = False) -> S
         # One client at a time never comes near a real rate; the bench sends hundreds.
         THROTTLE_CHAT_RATE="100000/min",
         THROTTLE_SEARCH_RATE="100000/min",
-        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
+        # Its own Redis database: 13 is serving.py's cache, 14 queues.py's broker (flushed).
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/12"),
     )
     return Server(f"ledger {name}", ["sh", "docker/entrypoint.sh", "serve"], env, port)
 
