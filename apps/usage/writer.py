@@ -12,12 +12,15 @@ is queued over LINGER seconds, up to BATCH rows, and writes them in one transact
 (`services.model_calls_write`, ON CONFLICT DO NOTHING on the idempotency key). What it
 costs: rows reach the table up to LINGER (0.2 s) late (readers see the call once
 written), and the rows still queued when a process is killed outright are lost, as the
-calls it was making are; a normal exit (gunicorn's graceful stop, `atexit`) writes them
-first. The thread borrows a database connection while it writes (from the pool with
-DB_POOL, the web server's default; without a pool it keeps one more connection per
-process). A failed batch is logged and dropped: the ledger may undercount, never fails a
-request, never counts twice. Celery workers write inline (`apps.usage.apps`): a task
-has no user waiting, and its retries rely on the row being written before it returns.
+calls it was making are; a normal exit writes them first (`atexit`: gunicorn's workers
+exit so on a stop or restart, tests/usage/test_e2e_deferred.py). uvicorn (config.asgi)
+re-raises SIGTERM after its shutdown, which skips `atexit`: there a stop loses the
+last 0.2 s of rows. The thread borrows a database connection while it writes (from the
+pool with DB_POOL, the web server's default; without a pool it keeps one more
+connection per process). A failed batch is logged and dropped: the ledger may
+undercount, never fails a request, never counts twice. Celery workers write inline
+(`apps.usage.apps`): a task has no user waiting, and its retries rely on the row being
+written before it returns.
 """
 
 from __future__ import annotations
