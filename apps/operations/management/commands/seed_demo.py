@@ -159,8 +159,9 @@ class Command(BaseCommand):
         self.created += 1
 
     def ledger(self) -> None:
-        """Calls over the last LEDGER_DAYS days, the same every run (a fixed seed and an
-        idempotency key per row, so a second run adds nothing), then the daily roll-up."""
+        """Calls over the last LEDGER_DAYS days (a fixed seed; an idempotency key per row
+        and day, so a second run the same day adds nothing, and a run on a later day adds
+        only the days since), then the daily roll-up."""
         from apps.teams.models import Team
         from apps.teams.services import team_create, team_ensure_personal
         from apps.usage.models import ModelCall
