@@ -21,7 +21,7 @@ from django_celery_results.models import GroupResult, TaskResult
 
 from apps.operations import services
 from apps.operations.models import PeriodicRun, UsageCounter, UsageEvent
-from apps.operations.selectors import control_room
+from apps.operations.selectors import control_room, usage_dashboard
 from apps.rbac.admin import refusal_message
 from apps.rbac.rights import Refused
 from apps.rbac.services import role_add_member
@@ -33,8 +33,20 @@ _default_index = admin.site.index
 
 
 def control_room_index(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-    """The default admin index plus the cards `templates/admin/index.html` renders."""
-    context = {"control_room": control_room(user=request.user), **(extra_context or {})}  # type: ignore[arg-type]
+    """The default admin index plus the cards and the usage charts
+    `templates/admin/index.html` renders."""
+    usage = usage_dashboard(user=request.user)  # type: ignore[arg-type]
+    context = {
+        "control_room": control_room(user=request.user),  # type: ignore[arg-type]
+        "usage": usage,
+        "usage_tops": [
+            ("Top teams by cost", usage.top_teams),
+            ("Top users by cost", usage.top_users),
+        ]
+        if usage
+        else [],
+        **(extra_context or {}),
+    }
     return _default_index(request, extra_context=context)
 
 

@@ -76,6 +76,26 @@ DEFAULT_SCHEDULE: tuple[ScheduledTask, ...] = (
         every=timedelta(minutes=5),
         period=timedelta(minutes=5),
     ),
+    ScheduledTask(
+        name="Roll up model calls",
+        task="apps.operations.tasks.roll_up_model_calls",
+        description=(
+            "Add the usage ledger's rows of finished days (and late ones) to the daily "
+            "usage totals."
+        ),
+        crontab="7 0 * * *",
+        requires_app="apps.usage",
+    ),
+    ScheduledTask(
+        name="Prune model calls",
+        task="apps.operations.tasks.prune_model_calls",
+        description=(
+            "Delete rolled-up usage ledger rows older than USAGE_RAW_RETENTION_DAYS "
+            "(the daily totals stay)."
+        ),
+        crontab="57 3 * * *",
+        requires_app="apps.usage",
+    ),
 )
 
 

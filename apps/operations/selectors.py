@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from auditlog.models import LogEntry
 from django.apps import apps
@@ -292,4 +293,58 @@ def team_activity_list(*, team_id: object) -> QuerySet[LogEntry]:
         .filter(team=str(team_id))
         .select_related("content_type")
         .order_by("-timestamp", "-pk")
+    )
+
+
+CHART_DAYS = 30
+
+
+@dataclass
+class UsageDashboard:
+    """The control room's money section: chart data (JSON-ready) and this month's top
+    spenders."""
+
+    charts: dict[str, Any]
+    top_teams: list[dict[str, Any]]
+    top_users: list[dict[str, Any]]
+    month: str
+    since: date
+
+
+def _plottable(series: dict[str, Any]) -> dict[str, Any]:
+    """Costs as floats for the chart (the figures shown as text stay decimals)."""
+    return {
+        "days": series["days"],
+        "series": [
+            {**entry, "cost": [float(value) for value in entry["cost"]]}
+            for entry in series["series"]
+        ],
+    }
+
+
+def usage_dashboard(*, user: User) -> UsageDashboard | None:
+    """Tokens and cost per day over the last CHART_DAYS days by model and by team, and
+    the top teams and users by cost this month; None when `user` may not view the usage
+    ledger or it is not installed. Reads roll-ups plus raw rows (apps.usage.selectors)."""
+    call = _model("usage.ModelCall")
+    if call is None or not _may_view(user, call):
+        return None
+    from apps.usage.selectors import usage_daily_series, usage_top
+
+    today = timezone.localdate()
+    since = today - timedelta(days=CHART_DAYS - 1)
+    month = today.replace(day=1)
+    with replica_reads():
+        charts = {
+            by: _plottable(usage_daily_series(start=since, end=today, by=by))
+            for by in ("model", "team")
+        }
+        top_teams = usage_top(start=month, end=today, by="team")
+        top_users = usage_top(start=month, end=today, by="user")
+    return UsageDashboard(
+        charts=charts,
+        top_teams=top_teams,
+        top_users=top_users,
+        month=f"{month:%B %Y}",
+        since=since,
     )

@@ -105,11 +105,30 @@ def orphan_files_delete(*, dry_run: bool = False, storage: Storage | None = None
     return len(names)
 
 
+def model_calls_roll_up() -> int:
+    """The usage ledger's daily roll-up (apps.usage), when that app is installed."""
+    if not apps.is_installed("apps.usage"):
+        return 0
+    from apps.usage.services import usage_roll_up
+
+    return usage_roll_up()
+
+
+def model_calls_prune(*, dry_run: bool = False) -> int:
+    """Raw usage-ledger rows past USAGE_RAW_RETENTION_DAYS, once rolled up (apps.usage)."""
+    if not apps.is_installed("apps.usage"):
+        return 0
+    from apps.usage.services import model_calls_prune as prune
+
+    return prune(dry_run=dry_run)
+
+
 PRUNE_STEPS: dict[str, Callable[..., int]] = {
     "expired tokens": tokens_flush_expired,
     "task results": task_results_prune,
     "activity entries": activity_prune,
     "orphaned files": orphan_files_delete,
+    "rolled-up model calls": model_calls_prune,
 }
 
 

@@ -44,3 +44,13 @@ def delete_orphan_files() -> dict[str, int] | None:
 @shared_task(name="apps.operations.tasks.roll_up_usage")
 def roll_up_usage() -> dict[str, int] | None:
     return _run(roll_up_usage.name, "events", services.usage_roll_up)
+
+
+@shared_task(name="apps.operations.tasks.roll_up_model_calls")
+def roll_up_model_calls() -> dict[str, int] | None:
+    return _run(roll_up_model_calls.name, "calls", services.model_calls_roll_up)
+
+
+@shared_task(name="apps.operations.tasks.prune_model_calls")
+def prune_model_calls() -> dict[str, int] | None:
+    return _run(prune_model_calls.name, "deleted", services.model_calls_prune)

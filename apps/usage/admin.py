@@ -1,5 +1,6 @@
-"""The ledger in the admin: read-only, filtered by provider, model, purpose and status.
-Rows are written only by the metering sink; nobody adds, edits or deletes them here."""
+"""The ledger and its daily roll-ups in the admin: read-only, filtered by provider, model,
+purpose and status. Rows are written only by the metering sink and the roll-up task;
+nobody adds, edits or deletes them here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.usage.models import ModelCall
+from apps.usage.models import ModelCall, UsageDay
 
 
 @admin.register(ModelCall)
@@ -45,3 +46,28 @@ class ModelCallAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(UsageDay)
+class UsageDayAdmin(ModelCallAdmin):
+    """The daily roll-ups, kept for good; written only by the roll-up task."""
+
+    list_display = [
+        "day",
+        "team",
+        "user",
+        "provider",
+        "model",
+        "purpose",
+        "calls",
+        "errors",
+        "input_tokens",
+        "output_tokens",
+        "cost",
+    ]
+    list_filter = ["provider", "model", "purpose"]
+    date_hierarchy = "day"
+    search_fields = ["model", "user__email", "team__name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in UsageDay._meta.fields]

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.usage.renderers import UsageCSVRenderer
-from apps.usage.selectors import GROUPS, model_call_list, team_admin_of, usage_summary, usage_totals
+from apps.usage.selectors import GROUPS, team_admin_of, usage_report, usage_totals
 from apps.usage.serializers import UsageQuerySerializer, UsageReportSerializer
 from launch.api.exceptions import QueryValidationError
 from launch.api.permissions import acts_as_superuser, is_api_key_request
@@ -88,8 +88,9 @@ class _UsageView(APIView):
         return dict(serializer.validated_data)
 
     def report(self, query: dict[str, Any], **scope: Any) -> Response:
-        calls = model_call_list(start=query["from"], end=query["to"], **scope)
-        rows = usage_summary(calls=calls, group_by=query["group_by"])
+        rows = usage_report(
+            start=query["from"], end=query["to"], group_by=query["group_by"], **scope
+        )
         totals = usage_totals(rows)
         for item in (*rows, totals):
             item["cost"] = money(item["cost"])

@@ -477,6 +477,15 @@ LLM_MAX_ANSWER_TOKENS = env.int("LLM_MAX_ANSWER_TOKENS", default=1024)
 USAGE_PRICES = env.json("USAGE_PRICES", default={})
 # The longest `from`..`to` range the usage API answers, in days.
 USAGE_MAX_RANGE_DAYS = env.int("USAGE_MAX_RANGE_DAYS", default=366)
+# Days raw ledger rows are kept; older rows are deleted by the scheduled prune once their
+# day is rolled up into the daily totals, which are kept for good.
+USAGE_RAW_RETENTION_DAYS = env.int("USAGE_RAW_RETENTION_DAYS", default=90)
+# Off: model calls are measured but not written (the bench's "ledger off" server).
+USAGE_LEDGER_ENABLED = env.bool("USAGE_LEDGER_ENABLED", default=True)
+# Web processes hand ledger rows to a writer thread that inserts them in batches, off the
+# request path (apps/usage/writer.py); false writes each row inline. Celery workers
+# always write inline.
+USAGE_LEDGER_DEFERRED = env.bool("USAGE_LEDGER_DEFERRED", default=True)
 CHAT_RETRIEVAL_K = env.int("CHAT_RETRIEVAL_K", default=6)
 CHAT_TEMPERATURE = env.float("CHAT_TEMPERATURE", default=0.2)
 

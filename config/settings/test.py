@@ -18,6 +18,9 @@ os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
 # job in production), and timing must not decide whether a test passes. The tests of
 # the timeout set it themselves (tests/hardening/test_cost.py, tests/launch/test_limits.py).
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
+# Ledger rows written inline, so a test reads them as soon as the call returns; the
+# deferred writer has its own tests (tests/usage/test_writer.py).
+os.environ.setdefault("USAGE_LEDGER_DEFERRED", "false")
 # Each test session gets its own filesystem broker, shared with the Celery worker that the
 # end-to-end tests start; a Redis broker is opt-in (LAUNCH_TEST_REDIS_URL).
 os.environ["REDIS_URL"] = os.environ.get("LAUNCH_TEST_REDIS_URL", "")

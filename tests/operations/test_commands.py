@@ -82,3 +82,21 @@ def test_seed_demo_builds_a_world_once():
     assert (User.objects.count(), Item.objects.count(), LogEntry.objects.count()) == counts
     assert "exists (password unchanged)" in second
     assert second.strip().splitlines()[-1] == "seed_demo: 0 object(s) created, the rest existed."
+
+
+def test_seed_demo_books_30_days_of_usage_once():
+    from apps.usage.models import ModelCall, UsageDay
+    from apps.usage.selectors import usage_daily_series
+
+    run("seed_demo")
+    demo = ModelCall.objects.filter(idempotency_key__startswith="demo:")
+    count = demo.count()
+    assert count > 100
+    days = set(demo.values_list("created_at__date", flat=True))
+    assert len(days) == 30
+    assert UsageDay.objects.exists()  # the finished days are rolled up
+    today = timezone.localdate()
+    chart = usage_daily_series(start=today - timedelta(days=29), end=today, by="team")
+    assert "Acme Research" in {series["label"] for series in chart["series"]}
+    run("seed_demo")
+    assert demo.count() == count

@@ -12,8 +12,9 @@ from apps.operations.services import PRUNE_STEPS
 
 class Command(BaseCommand):
     help = (
-        "Delete expired tokens, old task results and activity entries, and orphaned "
-        "document files, as the schedule does. --dry-run counts without deleting."
+        "Delete expired tokens, old task results and activity entries, orphaned document "
+        "files and rolled-up usage-ledger rows past USAGE_RAW_RETENTION_DAYS, as the "
+        "schedule does. --dry-run counts without deleting."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

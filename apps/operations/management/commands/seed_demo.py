@@ -4,14 +4,19 @@ Roles, four users (passwords generated and printed once, when the user is create
 tags and items shared between them; a shared team, "Demo Co", where they hold the four
 team roles, with a pending invitation; with the projects app, a project whose sample
 documents (apps/operations/demo/) are processed in-process; with the chat app, a
-conversation on that project. A second run finds everything and changes nothing (an
-invitation that expired meanwhile is replaced by a new pending one).
+conversation on that project; with the usage app, 30 days of usage-ledger rows (a
+shared team and the users' personal teams, three models at list prices) so the control
+room's charts have something to plot. A second run finds everything and changes nothing
+(an invitation that expired meanwhile is replaced by a new pending one).
 """
 
 from __future__ import annotations
 
+import datetime
+import random
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from apps.items.models import Item
 from apps.items.services import item_create
@@ -51,6 +57,15 @@ ITEMS = [
     ("Try the admin control room", "Open /admin/ as Alice.", ["demo", "urgent"]),
 ]
 PROJECT_NAME = "Launch demo"
+TEAM_NAME = "Acme Research"
+LEDGER_DAYS = 30
+# Demo rows carry these list prices (per 1,000 tokens), whatever USAGE_PRICES says:
+# (provider, model, purpose, input price, output price, input tokens, output tokens).
+DEMO_CALLS = [
+    ("openai", "gpt-4o-mini", "answer", "0.00015", "0.0006", 1800, 350),
+    ("openai", "gpt-4o", "answer", "0.0025", "0.01", 2200, 500),
+    ("openai", "text-embedding-3-small", "ingest", "0.00002", "0", 6000, 0),
+]
 
 
 class Command(BaseCommand):
@@ -68,6 +83,8 @@ class Command(BaseCommand):
             steps.append(("project and documents", self.project))
         if apps.is_installed("apps.chat"):
             steps.append(("conversation", self.conversation))
+        if apps.is_installed("apps.usage"):
+            steps.append(("usage ledger", self.ledger))
         with system_activity("command", "seed_demo"):
             for number, (label, step) in enumerate(steps, start=1):
                 self.stdout.write(f"[{number}/{len(steps)}] {label}")
@@ -175,3 +192,72 @@ class Command(BaseCommand):
         project = Project.objects.filter(owner=alice, name=PROJECT_NAME).first()
         conversation_create(user=alice, title=title, project_id=project.pk if project else None)
         self.created += 1
+
+    def ledger(self) -> None:
+        """Calls over the last LEDGER_DAYS days (a fixed seed; an idempotency key per row
+        and day, so a second run the same day adds nothing, and a run on a later day adds
+        only the days since), then the daily roll-up."""
+        from apps.teams.models import Team
+        from apps.teams.services import team_create, team_ensure_personal
+        from apps.usage.models import ModelCall
+        from apps.usage.services import usage_roll_up
+
+        alice, bob, carol = (self._user(email) for email, *_ in USERS)
+        shared = Team.objects.filter(name=TEAM_NAME, is_personal=False).first()
+        if shared is None:
+            shared = team_create(actor=alice, name=TEAM_NAME)
+            self.created += 1
+        # Who spends, in which team, how much (a multiplier of the day's volume).
+        spenders = [
+            (alice, shared, 3.0),
+            (bob, team_ensure_personal(user=bob), 1.6),
+            (alice, team_ensure_personal(user=alice), 1.0),
+            (carol, team_ensure_personal(user=carol), 0.5),
+        ]
+        today = timezone.localdate()
+        rng = random.Random(14)  # noqa: S311 (demo volumes, the same every run)
+        rows = []
+        for back in range(LEDGER_DAYS - 1, -1, -1):
+            day = today - datetime.timedelta(days=back)
+            growth = 0.6 + 0.8 * (LEDGER_DAYS - back) / LEDGER_DAYS
+            weekend = 0.45 if day.weekday() >= 5 else 1.0
+            for who, team, weight in spenders:
+                for (
+                    provider,
+                    model,
+                    purpose,
+                    price_in,
+                    price_out,
+                    tokens_in,
+                    tokens_out,
+                ) in DEMO_CALLS:
+                    calls = round(rng.uniform(2, 6) * weight * growth * weekend)
+                    for n in range(calls):
+                        inp = round(tokens_in * rng.uniform(0.5, 1.5))
+                        out = round(tokens_out * rng.uniform(0.5, 1.5))
+                        cost = (Decimal(price_in) * inp + Decimal(price_out) * out) / 1000
+                        moment = datetime.time(hour=rng.randrange(7, 22), minute=rng.randrange(60))
+                        rows.append(
+                            ModelCall(
+                                created_at=timezone.make_aware(
+                                    datetime.datetime.combine(day, moment)
+                                ),
+                                team=team,
+                                user=who,
+                                purpose=purpose,
+                                provider=provider,
+                                model=model,
+                                input_tokens=inp,
+                                output_tokens=out,
+                                latency_ms=rng.randrange(80, 2400),
+                                status="ok" if rng.random() > 0.02 else "error",
+                                cost=cost.quantize(Decimal("0.00000001")),
+                                idempotency_key=f"demo:{day}:{who.pk}:{team.pk}:{model}:{n}",
+                            )
+                        )
+        before = ModelCall.objects.filter(idempotency_key__startswith="demo:").count()
+        ModelCall.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        added = ModelCall.objects.filter(idempotency_key__startswith="demo:").count() - before
+        self.created += added
+        rolled = usage_roll_up()
+        self.stdout.write(f"  {added} model call(s) added, {rolled} rolled up")
