@@ -97,6 +97,6 @@ def test_seed_demo_books_30_days_of_usage_once():
     assert UsageDay.objects.exists()  # the finished days are rolled up
     today = timezone.localdate()
     chart = usage_daily_series(start=today - timedelta(days=29), end=today, by="team")
-    assert "Acme Research" in {series["label"] for series in chart["series"]}
+    assert "Demo Co" in {series["label"] for series in chart["series"]}
     run("seed_demo")
     assert demo.count() == count

@@ -57,7 +57,6 @@ ITEMS = [
     ("Try the admin control room", "Open /admin/ as Alice.", ["demo", "urgent"]),
 ]
 PROJECT_NAME = "Launch demo"
-TEAM_NAME = "Acme Research"
 LEDGER_DAYS = 30
 # Demo rows carry these list prices (per 1,000 tokens), whatever USAGE_PRICES says:
 # (provider, model, purpose, input price, output price, input tokens, output tokens).
@@ -202,10 +201,11 @@ class Command(BaseCommand):
         from apps.usage.models import ModelCall
         from apps.usage.services import usage_roll_up
 
-        alice, bob, carol = (self._user(email) for email, *_ in USERS)
-        shared = Team.objects.filter(name=TEAM_NAME, is_personal=False).first()
+        alice, bob, carol = (self._user(email) for email, *_ in USERS[:3])
+        # The shared team of the team step (it runs first); founded here only if absent.
+        shared = Team.objects.filter(slug=TEAM_SLUG).first()
         if shared is None:
-            shared = team_create(actor=alice, name=TEAM_NAME)
+            shared = team_create(actor=alice, name=TEAM_NAME, slug=TEAM_SLUG)
             self.created += 1
         # Who spends, in which team, how much (a multiplier of the day's volume).
         spenders = [
