@@ -9,7 +9,8 @@ who presents the full valid secret of an expired or revoked key is told which.
 Nothing caches a valid key: every request reads the key's row (one indexed query, with
 its user, the same one query the JWT path spends on the user), so a revocation counts
 from the next request. `request.auth` is the ApiKey; launch.api.permissions limits the
-request's model permissions to its scopes.
+request's model permissions to its scopes. Every request counts against the per-minute
+rate of its team's plan (apps.plans.quotas), refused with a 429 past it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.apikeys.keys import looks_like_key, matches, prefix_of
 from apps.apikeys.models import ApiKey
+from apps.plans.quotas import api_key_request_admit
 
 HEADER = "X-API-Key"
 INVALID = "Invalid API key."
@@ -54,6 +56,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         from apps.apikeys.services import apikey_record_use
 
         apikey_record_use(key=key, address=BaseThrottle().get_ident(request), now=now)
+        # The team's plan limits its keys' requests per minute: a 429 in the envelope
+        # past it; the window goes on the request for the X-RateLimit-* headers.
+        request._request.rate_limit = api_key_request_admit(request, user=user)  # type: ignore[attr-defined]
         return user, key
 
     def _presented(self, request: Request) -> str | None:

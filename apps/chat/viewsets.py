@@ -29,6 +29,7 @@ from apps.chat.serializers import (
     ChatTitleGenerationSerializer,
 )
 from apps.chat.streaming import ModelStream, answer_events, answer_events_sync
+from apps.plans.quotas import chat_messages_window, team_for_request
 from apps.projects.selectors import PROJECT_NOT_FOUND, project_get
 from apps.usage.attribution import request_usage
 from apps.users.models import User
@@ -281,6 +282,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         # Under ASGI a client that leaves cancels the retrieval query at once, and the
         # model is never asked; elsewhere the statement timeout bounds the query.
         gone = client_gone(request)
+        team = team_for_request(request)
         try:
             usage = request_usage(
                 request, conversation_id=conversation.pk, project_id=conversation.project_id
@@ -292,6 +294,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
                     content=data["content"],
                     use_documents=data["use_documents"],
                     document_ids=data["document_ids"],
+                    team=team,
                 )
         except OperationalError:
             if gone is None or not gone.is_set():
@@ -299,4 +302,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         if gone is not None and gone.is_set():
             logger.info("the client left while its question was prepared; the model is not asked")
             raise ClientClosedRequest()
+        # The daily messages as X-RateLimit-* headers, unless an API key's rate is shown.
+        if getattr(request._request, "rate_limit", None) is None:
+            request._request.rate_limit = chat_messages_window(team)  # type: ignore[attr-defined]
         return plan

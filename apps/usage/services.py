@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.plans.quotas import tokens_spent
 from apps.teams.models import Membership
 from apps.usage.models import ModelCall
 from launch.ai.metering import CallRecord
@@ -84,3 +85,10 @@ def model_call_record(record: CallRecord) -> None:
     )
     with transaction.atomic():
         ModelCall.objects.bulk_create([call], ignore_conflicts=True)
+    if record.idempotency_key is None:
+        # The team's monthly token counter (apps.plans.quotas). A keyed row may have been
+        # a replay that was not inserted: it is left to the counter's next reconciliation.
+        try:
+            tokens_spent(team_id=team_id, tokens=call.total_tokens)
+        except Exception:
+            logger.exception("the monthly token counter was not updated")
