@@ -18,6 +18,7 @@ Which team a request or a project counts against is decided here and nowhere els
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -91,8 +92,13 @@ def plan_of(team: Team | None) -> Plan | None:
     key = QuotaConfig.from_settings().default_plan
     plan = Plan.objects.filter(key=key).first()
     if plan is None:
-        logger.error("USAGE_DEFAULT_PLAN names no plan (%r): no limits apply", key)
+        _warn_no_default_plan(key)
     return plan
+
+
+@functools.cache
+def _warn_no_default_plan(key: str) -> None:
+    logger.warning("USAGE_DEFAULT_PLAN names no plan (%r): no limits apply", key)
 
 
 # --- What a team holds: documents and storage (403) -------------------------------------
