@@ -62,8 +62,9 @@ SSE_EVENT = {
 }
 FAILURES = {
     429: OpenApiResponse(
-        description="THROTTLE_CHAT_RATE reached, or the model service is rate limiting "
-        "(with Retry-After)."
+        description="THROTTLE_CHAT_RATE reached, the model service is rate limiting, or "
+        "the team's plan's monthly tokens or daily messages are used up (`quota`, `limit`, "
+        "`used`, `resets_at` in the body; nothing is stored). With Retry-After."
     ),
     502: OpenApiResponse(description="The model failed; the user message is kept."),
     504: OpenApiResponse(description="The model did not answer in time; the message is kept."),
