@@ -203,8 +203,14 @@ def _day_start(now: datetime.datetime) -> datetime.datetime:
 # --- Tokens per month (429) -------------------------------------------------------------
 
 
-def _tokens_key(team_id: Any, now: datetime.datetime) -> str:
-    return f"quota:tokens:{team_id}:{now.astimezone(datetime.UTC):%Y-%m}"
+def _tokens_key(team_id: Any, now: datetime.datetime) -> tuple[str, int]:
+    """The counter of the team's month in the current reconciliation period, and the
+    period's length. A new period is a new key, summed again from the ledger: a counter
+    can never outlive its period, even one Redis re-created without an expiry (Django's
+    `incr` checks the key exists, then increments: it may expire in between)."""
+    period = QuotaConfig.from_settings().quota_reconcile_seconds
+    epoch = int(now.timestamp()) // max(1, period)
+    return f"quota:tokens:{team_id}:{now.astimezone(datetime.UTC):%Y-%m}:{epoch}", period
 
 
 def team_tokens_in_ledger(team_id: Any, since: datetime.datetime) -> int:
@@ -219,15 +225,14 @@ def team_tokens_in_ledger(team_id: Any, since: datetime.datetime) -> int:
 
 def team_tokens_used(team: Team, now: datetime.datetime | None = None) -> int:
     """The team's tokens this month. Read from the cache; the ledger's sum is taken when
-    the counter is missing, so at most once per USAGE_QUOTA_RECONCILE_SECONDS per team
-    (the counter expires then, and calls whose writes did not add to it are caught up)."""
+    the counter is missing, so once per USAGE_QUOTA_RECONCILE_SECONDS per team (each
+    period has its own counter), which catches up calls whose writes did not add to it."""
     now = now or timezone.now()
-    key = _tokens_key(team.pk, now)
+    key, period = _tokens_key(team.pk, now)
     used = cache.get(key)
     if used is None:
         used = team_tokens_in_ledger(team.pk, _month_start(now))
-        timeout = QuotaConfig.from_settings().quota_reconcile_seconds
-        if not cache.add(key, used, timeout):
+        if not cache.add(key, used, 2 * period):
             used = cache.get(key, used)
     return int(used)
 
@@ -238,7 +243,7 @@ def tokens_spent(*, team_id: Any, tokens: int) -> None:
     if team_id is None or tokens <= 0:
         return
     with suppress(ValueError):
-        cache.incr(_tokens_key(team_id, timezone.now()), tokens)
+        cache.incr(_tokens_key(team_id, timezone.now())[0], tokens)
 
 
 def tokens_admit(team: Team | None, plan: Plan | None) -> None:

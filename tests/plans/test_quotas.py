@@ -161,8 +161,17 @@ def test_the_token_counter_follows_the_ledger_and_is_reconciled_with_it(
     assert team_tokens_used(team) == 150
     from django.core.cache import cache
 
-    cache.clear()  # the counter expires (USAGE_QUOTA_RECONCILE_SECONDS) or is lost
+    cache.clear()  # the counter is lost (a Redis restart)
     assert team_tokens_used(team) == 157
+
+
+def test_the_token_counter_is_summed_again_each_reconciliation_period(team, settings):
+    settings.USAGE_QUOTA_RECONCILE_SECONDS = 60
+    now = timezone.now()
+    assert team_tokens_used(team, now) == 0
+    spend(team, 40)  # unseen by the counter
+    assert team_tokens_used(team, now) == 0
+    assert team_tokens_used(team, now + datetime.timedelta(seconds=60)) == 40
 
 
 # --- Chat messages per day: 429 with X-RateLimit-* ----------------------------------------
