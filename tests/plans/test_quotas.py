@@ -277,3 +277,21 @@ def test_a_member_without_a_team_has_no_limits(client_for, make_member, make_key
     _, raw = make_key(loner)
     answers = [key_client(raw).get("/api/v1/users/me") for _ in range(3)]
     assert {a.status_code for a in answers} == {200}
+
+
+def test_the_ingest_command_reports_files_past_the_plan_and_goes_on(
+    tmp_path, member, project, limits
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    limits(max_documents=1)
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text(f"Notes {name} about kelp forests and sea otters.")
+    out = StringIO()
+    call_command("ingest", str(tmp_path), "--project", str(project.pk), stdout=out)
+    assert out.getvalue().splitlines()[0] == "1 completed, 2 failed"
+    assert "b.txt: Your plan allows 1 documents" in out.getvalue()
+    assert Document.objects.filter(project=project).count() == 1
+    assert len(stored_files(project)) == 1
