@@ -322,7 +322,8 @@ def chat_message_reserved(team: Team | None) -> Iterator[None]:
             f"The team has sent its plan's {limit} chat messages today.",
             quota=CHAT_MESSAGES_PER_DAY,
             limit=limit,
-            used=used - 1,
+            # Not `used - 1`: parallel refusals may each hold one more for a moment.
+            used=min(used - 1, limit),
             resets_at=resets_at,
             rate=True,
         )
