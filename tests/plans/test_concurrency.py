@@ -31,7 +31,9 @@ REDIS_URL = "redis://127.0.0.1:6379/8"
 PARALLEL = 16
 
 
-@pytest.fixture(scope="module")
+# Per test, not per module: each test's end empties the tables and the content types
+# come back with new ids, which a server started before would still hold in its cache.
+@pytest.fixture
 def servers() -> Iterator[tuple[LaunchServer, LaunchServer]]:
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
@@ -116,3 +118,40 @@ def test_a_parallel_burst_of_api_key_requests_never_passes_the_rate(
     assert sorted(a.status_code for a in answers) == [200] * 4 + [429] * (PARALLEL - 4)
     remaining = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers)
     assert remaining[-4:] == [0, 1, 2, 3]  # each admitted request saw its own count
+
+
+def test_parallel_messages_pass_the_token_budget_by_at_most_the_answers_in_flight(
+    servers, member, team, limits
+):
+    from django.db.models import F, Sum
+
+    from apps.usage.models import ModelCall
+    from tests.chat.conftest import start
+
+    limits(tokens_per_month=1)  # spent by the first answer recorded
+    conversation = start(member, use_documents=False)
+    headers = {"Authorization": bearer(member)}
+
+    def send(url: str) -> requests.Response:
+        return requests.post(
+            f"{url}/api/v1/chat/conversations/{conversation.pk}/messages",
+            json={"content": "How do tides work?"},
+            headers=headers,
+            timeout=60,
+        )
+
+    answers = at_once(servers, send)
+
+    admitted = sum(a.status_code == 201 for a in answers)
+    assert 1 <= admitted <= PARALLEL
+    assert {a.status_code for a in answers} <= {201, 429}
+    spent = ModelCall.objects.filter(team=team).aggregate(
+        total=Sum(F("input_tokens") + F("output_tokens"))
+    )["total"]
+    # The documented bound: the answers admitted before the first one was recorded, each
+    # within the model's context (prompt + answer <= LLM_CONTEXT_TOKENS).
+    assert spent - 1 <= admitted * settings.LLM_CONTEXT_TOKENS
+    assert ChatMessage.objects.filter(conversation=conversation, role="user").count() == admitted
+    after = send(servers[0].url)
+    assert after.status_code == 429
+    assert after.json()["quota"] == "tokens_per_month"
