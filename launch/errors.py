@@ -12,6 +12,7 @@ default its class name in snake case, and a `message` for people.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 
@@ -67,3 +68,48 @@ class Gone(DomainError):
     """It existed but can no longer be used (an expired, used or revoked link): 410."""
 
     default_message = "This link is no longer valid."
+
+
+class QuotaExceeded(DomainError):
+    """A plan's limit on what a team holds (documents, storage) would be passed: 403.
+
+    It names the limit (`quota`), the team's current use and the limit itself, and when
+    it resets (`resets_at`, None for a holding that frees up only when something is
+    deleted). `rate` marks a limit a client paces itself by (per minute, per day): the
+    API adds the `X-RateLimit-*` headers to the refusal.
+    """
+
+    default_message = "Your plan's limit is reached."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        quota: str,
+        limit: int,
+        used: int,
+        resets_at: datetime.datetime | None = None,
+        rate: bool = False,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.quota = quota
+        self.limit = limit
+        self.used = used
+        self.resets_at = resets_at
+        self.rate = rate
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "quota": self.quota,
+            "limit": self.limit,
+            "used": self.used,
+            "resets_at": self.resets_at.isoformat() if self.resets_at else None,
+        }
+
+
+class RateLimited(QuotaExceeded):
+    """A limit per time window (requests per minute, messages per day, tokens per month)
+    is spent: 429, with `Retry-After` until `resets_at`."""
+
+    default_message = "Your plan's limit for this period is reached."

@@ -12,7 +12,8 @@ from the next request. `request.auth` is the ApiKey; launch.api.permissions limi
 request's model permissions to its scopes. A team key costs one more query (the
 creator's membership): it works only while its creator is in the team with
 `teams.manage_api_keys`, and `request.auth.team_id` names the team it works in (None for
-a personal key).
+a personal key). Every request counts against the per-minute
+rate of its team's plan (apps.plans.quotas), refused with a 429 past it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.apikeys.keys import looks_like_key, matches, prefix_of
 from apps.apikeys.models import ApiKey
+from apps.plans.quotas import api_key_request_admit
 
 HEADER = "X-API-Key"
 INVALID = "Invalid API key."
@@ -63,6 +65,9 @@ class ApiKeyAuthentication(BaseAuthentication):
                 code="api_key_orphaned",
             )
         apikey_record_use(key=key, address=BaseThrottle().get_ident(request), now=now)
+        # The team's plan limits its keys' requests per minute: a 429 in the envelope
+        # past it; the window goes on the request for the X-RateLimit-* headers.
+        request._request.rate_limit = api_key_request_admit(request, user=user)  # type: ignore[attr-defined]
         return user, key
 
     def _presented(self, request: Request) -> str | None:

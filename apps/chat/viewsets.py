@@ -29,6 +29,7 @@ from apps.chat.serializers import (
     ChatTitleGenerationSerializer,
 )
 from apps.chat.streaming import ModelStream, answer_events, answer_events_sync
+from apps.plans.quotas import chat_messages_window, team_for_request
 from apps.projects.selectors import PROJECT_NOT_FOUND, project_get
 from apps.usage.attribution import request_usage
 from apps.users.models import User
@@ -61,8 +62,9 @@ SSE_EVENT = {
 }
 FAILURES = {
     429: OpenApiResponse(
-        description="THROTTLE_CHAT_RATE reached, or the model service is rate limiting "
-        "(with Retry-After)."
+        description="THROTTLE_CHAT_RATE reached, the model service is rate limiting, or "
+        "the team's plan's monthly tokens or daily messages are used up (`quota`, `limit`, "
+        "`used`, `resets_at` in the body; nothing is stored). With Retry-After."
     ),
     502: OpenApiResponse(description="The model failed; the user message is kept."),
     504: OpenApiResponse(description="The model did not answer in time; the message is kept."),
@@ -281,6 +283,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         # Under ASGI a client that leaves cancels the retrieval query at once, and the
         # model is never asked; elsewhere the statement timeout bounds the query.
         gone = client_gone(request)
+        team = team_for_request(request)
         try:
             usage = request_usage(
                 request, conversation_id=conversation.pk, project_id=conversation.project_id
@@ -292,6 +295,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
                     content=data["content"],
                     use_documents=data["use_documents"],
                     document_ids=data["document_ids"],
+                    team=team,
                 )
         except OperationalError:
             if gone is None or not gone.is_set():
@@ -299,4 +303,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         if gone is not None and gone.is_set():
             logger.info("the client left while its question was prepared; the model is not asked")
             raise ClientClosedRequest()
+        # The daily messages as X-RateLimit-* headers, unless an API key's rate is shown.
+        if getattr(request._request, "rate_limit", None) is None:
+            request._request.rate_limit = chat_messages_window(team)  # type: ignore[attr-defined]
         return plan

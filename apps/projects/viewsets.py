@@ -148,6 +148,10 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
         request={"multipart/form-data": DocumentUploadSerializer},
         responses={
             201: DocumentSerializer,
+            403: OpenApiResponse(
+                description="No right to change the project, or the team's plan's documents "
+                "or storage would be passed (`quota`, `limit`, `used`; nothing is stored)."
+            ),
             413: OpenApiResponse(description="Larger than DOCUMENT_MAX_UPLOAD_MB."),
             415: OpenApiResponse(description="Not a supported type, or not the claimed one."),
             429: OpenApiResponse(description="THROTTLE_UPLOAD_RATE reached (Retry-After)."),

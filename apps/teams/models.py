@@ -42,8 +42,15 @@ class Team(UUIDModel):
     is_personal = models.BooleanField(
         default=False, help_text="Created with its owner's account; cannot be deleted."
     )
-    # A placeholder the usage issue fills in (plans, limits).
-    plan = models.CharField(max_length=50, default="free")
+    # Its limits (apps.plans); empty: the default plan, USAGE_DEFAULT_PLAN. Set by staff.
+    plan = models.ForeignKey(
+        "plans.Plan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="teams",
+        help_text="Empty: the default plan (USAGE_DEFAULT_PLAN).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -25,7 +25,7 @@ def _with_caller(teams: QuerySet[Team], user: User) -> QuerySet[Team]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return teams.select_related("owner").annotate(
+    return teams.select_related("owner", "plan").annotate(
         member_count=Coalesce(Subquery(members), 0),
         my_role_id=Subquery(mine.values("role_id")[:1]),
         my_role_name=Subquery(mine.values("role__name")[:1]),

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.plans.quotas import QuotaConfig
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.teams.roles import role_permission_codenames
 from apps.teams.services.invitations import invitation_state, mask_email
@@ -29,6 +30,10 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
     my_role = serializers.SerializerMethodField(
         help_text="Your role in this team (null for a superuser who is not a member)."
     )
+    plan = serializers.SerializerMethodField(
+        help_text="The key of the team's plan (the default plan when none is set); staff "
+        "change it in the admin."
+    )
     is_default = serializers.BooleanField(
         read_only=True, help_text="The team you work in when a request names none."
     )
@@ -51,6 +56,9 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
         extra_kwargs = {"name": {"min_length": 1}}
         # Slug uniqueness is the service's (409, not 422).
         validators: list[Any] = []
+
+    def get_plan(self, team: Team) -> str:
+        return team.plan.key if team.plan is not None else QuotaConfig.from_settings().default_plan
 
     @extend_schema_field(TeamRoleBriefSerializer(allow_null=True))
     def get_my_role(self, team: Any) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.plans.quotas import tokens_spent
 from apps.teams.models import Membership
 from apps.usage.models import ModelCall, UsageDay
 from launch.ai.metering import CallRecord
@@ -93,6 +94,14 @@ def model_calls_write(rows: list[ModelCall]) -> None:
                 row.team_id = teams.get(row.user_id)
     with transaction.atomic():
         ModelCall.objects.bulk_create(rows, ignore_conflicts=True)
+    # The teams' monthly token counters (apps.plans.quotas). A keyed row may have been a
+    # replay that was not inserted: it is left to the counter's next reconciliation.
+    for row in rows:
+        if row.idempotency_key is None:
+            try:
+                tokens_spent(team_id=row.team_id, tokens=row.total_tokens)
+            except Exception:
+                logger.exception("the monthly token counter was not updated")
 
 
 def model_call_record(record: CallRecord) -> None:

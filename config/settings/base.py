@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.chat",
     "apps.teams",
     "apps.usage",
+    "apps.plans",
     # Last: its admin extends the admins above and its AppConfig registers their models
     # with the activity log.
     "apps.operations",
@@ -103,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "launch.middleware.ApiErrorMiddleware",
+    "apps.plans.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -486,6 +488,12 @@ USAGE_LEDGER_ENABLED = env.bool("USAGE_LEDGER_ENABLED", default=True)
 # request path (apps/usage/writer.py); false writes each row inline. Celery workers
 # always write inline.
 USAGE_LEDGER_DEFERRED = env.bool("USAGE_LEDGER_DEFERRED", default=True)
+# The plan (its key) of every team that has none, personal teams included; staff set
+# a team's plan in the admin. Limits and how they are counted: docs/usage.md.
+USAGE_DEFAULT_PLAN = env.str("USAGE_DEFAULT_PLAN", default="free")
+# How long the cached monthly token count of a team is trusted before the ledger is
+# summed again (calls the counter missed are caught up then).
+USAGE_QUOTA_RECONCILE_SECONDS = env.int("USAGE_QUOTA_RECONCILE_SECONDS", default=300)
 CHAT_RETRIEVAL_K = env.int("CHAT_RETRIEVAL_K", default=6)
 CHAT_TEMPERATURE = env.float("CHAT_TEMPERATURE", default=0.2)
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -152,7 +153,33 @@ DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.NotFound: status.HTTP_404_NOT_FOUND,
     errors.Conflict: status.HTTP_409_CONFLICT,
     errors.Gone: status.HTTP_410_GONE,
+    # A limit per time window resets: 429 and Retry-After. A limit on what a team holds
+    # does not reset by waiting: 403, like any other refusal that repeating won't change.
+    errors.RateLimited: status.HTTP_429_TOO_MANY_REQUESTS,
+    errors.QuotaExceeded: status.HTTP_403_FORBIDDEN,
 }
+
+
+def quota_headers(exc: errors.QuotaExceeded) -> dict[str, str]:
+    """Retry-After for a limit that resets; X-RateLimit-* for a rate (0 remaining)."""
+    headers: dict[str, str] = {}
+    if exc.resets_at is None:
+        return headers
+    reset = int(exc.resets_at.timestamp())
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(max(1, reset - int(time.time())))
+    if exc.rate:
+        headers.update(rate_limit_headers(limit=exc.limit, remaining=0, reset=reset))
+    return headers
+
+
+def rate_limit_headers(*, limit: int, remaining: int, reset: int) -> dict[str, str]:
+    """The `X-RateLimit-*` trio; `reset` is when the window ends, in Unix seconds."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(0, remaining)),
+        "X-RateLimit-Reset": str(reset),
+    }
 
 
 def _domain_response(exc: errors.DomainError, context: dict[str, Any]) -> Response:
@@ -161,6 +188,10 @@ def _domain_response(exc: errors.DomainError, context: dict[str, Any]) -> Respon
         status.HTTP_400_BAD_REQUEST,
     )
     headers: dict[str, str] = {}
+    body: dict[str, Any] = {"detail": exc.message}
+    if isinstance(exc, errors.QuotaExceeded):
+        body.update(exc.fields())
+        headers.update(quota_headers(exc))
     if isinstance(exc, errors.NotAuthenticated):
         # As DRF does for its own 401s: name the scheme, or answer 403 when none applies.
         view, request = context.get("view"), context.get("request")
@@ -170,7 +201,7 @@ def _domain_response(exc: errors.DomainError, context: dict[str, Any]) -> Respon
         else:
             code = status.HTTP_403_FORBIDDEN
     set_rollback()
-    return Response({"detail": exc.message}, status=code, headers=headers)
+    return Response(body, status=code, headers=headers)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

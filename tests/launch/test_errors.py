@@ -47,6 +47,35 @@ def test_domain_errors_map_to_their_status_and_the_envelope(error, status, detai
     assert response.data == {"detail": detail}
 
 
+def test_quota_errors_carry_the_limit_403_for_a_holding_429_for_a_window():
+    import datetime
+    import time
+
+    held = errors.QuotaExceeded("Full.", quota="documents", limit=3, used=3)
+    response = _view(held).as_view()(APIRequestFactory().get("/"))
+    assert response.status_code == 403
+    assert response.data == {
+        "detail": "Full.",
+        "quota": "documents",
+        "limit": 3,
+        "used": 3,
+        "resets_at": None,
+    }
+    assert "Retry-After" not in response
+
+    resets_at = datetime.datetime.fromtimestamp(int(time.time()) + 30, tz=datetime.UTC)
+    rate = errors.RateLimited(
+        "Slow down.", quota="per_minute", limit=5, used=5, resets_at=resets_at, rate=True
+    )
+    response = _view(rate).as_view()(APIRequestFactory().get("/"))
+    assert response.status_code == 429
+    assert response.data["resets_at"] == resets_at.isoformat()
+    assert 1 <= int(response["Retry-After"]) <= 30
+    assert response["X-RateLimit-Limit"] == "5"
+    assert response["X-RateLimit-Remaining"] == "0"
+    assert response["X-RateLimit-Reset"] == str(int(resets_at.timestamp()))
+
+
 def test_not_authenticated_is_401_with_the_views_challenge():
     error = errors.NotAuthenticated("Refresh token is invalid", code="token_not_valid")
     response = _view(error, [JWTAuthentication]).as_view()(APIRequestFactory().get("/"))

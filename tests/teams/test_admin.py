@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
+from apps.plans.models import Plan
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from tests.teams.conftest import invite
 
@@ -67,7 +68,8 @@ def test_revoke_action(admin_client, team):
 def test_renaming_in_the_admin_goes_through_the_service(admin_client, team):
     url = f"/admin/teams/team/{team.pk}/change/"
     page = admin_client.get(url)
-    data = {"name": "Acme Renamed", "slug": team.slug, "plan": "pro"}
+    pro = Plan.objects.create(key="pro", name="Pro")
+    data = {"name": "Acme Renamed", "slug": team.slug, "plan": str(pro.pk)}
     for inline in page.context["inline_admin_formsets"]:
         management = inline.formset.management_form
         data.update({f"{management.prefix}-{k}": v for k, v in management.initial.items()})
@@ -76,4 +78,4 @@ def test_renaming_in_the_admin_goes_through_the_service(admin_client, team):
     response = admin_client.post(url, data)
     assert response.status_code == 302
     team.refresh_from_db()
-    assert (team.name, team.plan) == ("Acme Renamed", "pro")
+    assert (team.name, team.plan) == ("Acme Renamed", pro)

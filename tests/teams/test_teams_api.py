@@ -149,7 +149,7 @@ def test_members_cannot_set_the_plan(client_for, owner, team):
     response = client_for(owner).patch(f"{TEAMS}/{team.pk}", {"plan": "enterprise"}, format="json")
     assert response.status_code == 200
     team.refresh_from_db()
-    assert team.plan == "free"  # read-only in the API
+    assert team.plan is None  # read-only in the API: still the default plan
 
 
 def test_only_owners_delete_and_never_a_personal_team(client_for, owner, team, account, join):

@@ -21,9 +21,11 @@ from django.db import transaction
 
 from apps.chat.models import AnswerTrace, ChatConversation, ChatMessage, DocumentReference
 from apps.chat.services import traces
+from apps.plans.quotas import chat_message_reserved
 from apps.projects.models import Document, Project
 from apps.projects.selectors import project_get
 from apps.projects.services.ingestion import SOURCE_TYPE
+from apps.teams.models import Team
 from apps.users.models import User
 from launch.ai.chunking import estimate_tokens
 from launch.ai.embeddings import EmbeddingServiceError
@@ -90,8 +92,13 @@ def message_ask(
     content: str,
     use_documents: bool | None = None,
     document_ids: Sequence[uuid.UUID] = (),
+    team: Team | None = None,
 ) -> tuple[ChatMessage, AnswerPlan]:
     """Save the user's message and plan the answer (retrieval and prompt).
+
+    `team` (the request's, apps.plans.quotas.team_for_request) is the one whose plan is
+    checked before the message is stored: RateLimited (429) when its monthly tokens are
+    spent or its daily messages used up; nothing is stored then.
 
     Project access is checked again here, on every message: a project the user can no
     longer view contributes neither passages nor its system prompt. `document_ids`
@@ -102,7 +109,7 @@ def message_ask(
     project_id = conversation.project_id
     project = project_get(user=user, project_id=project_id) if project_id else None
     wanted = _documents_of(project, document_ids) if document_ids else None
-    with transaction.atomic():
+    with chat_message_reserved(team), transaction.atomic():
         message = ChatMessage.objects.create(
             conversation=conversation,
             role=ChatMessage.Role.USER,

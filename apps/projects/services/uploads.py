@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
+from apps.plans.quotas import document_admit, team_for_project
 from apps.projects.models import Document, Project
 from apps.users.models import User
 from launch.ai.extraction import DOCUMENT_TYPES, check_document_type
@@ -88,7 +89,8 @@ def document_upload(
 ) -> Document:
     """Store an uploaded file as a pending document of `project`.
 
-    Raises UploadTooLarge, or UnsupportedDocumentType / DocumentTypeMismatch (415).
+    Raises UploadTooLarge, UnsupportedDocumentType / DocumentTypeMismatch (415), or
+    QuotaExceeded (403) past the plan's documents or storage of the project's team.
     Side effects: writes the file to storage (removed again if the row cannot be saved),
     inserts the row, and after commit enqueues `document_process` (unless `enqueue` is
     False: the `ingest` command processes in-process).
@@ -110,9 +112,14 @@ def document_upload(
         sha256=_sha256(upload),
         task_id=str(uuid.uuid4()) if enqueue else None,
     )
+    # The plan's documents and storage: checked before the file is stored, and again
+    # under the team's lock just before the row, which parallel uploads pass one at a time.
+    team = team_for_project(project)
+    document_admit(team=team, size=size)
     document.file.save(display_name, upload, save=False)
     try:
         with transaction.atomic():
+            document_admit(team=team, size=size, lock=True)
             document.save()
             if enqueue:
                 transaction.on_commit(lambda: enqueue_processing(document))

@@ -4,11 +4,13 @@ team every user has, renaming, deleting, and handing teams on when a user is del
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from apps.operations.activity import record_rights_change
+from apps.plans.models import Plan
 from apps.rbac.rights import Refused, require_superuser
 from apps.teams.models import ADMIN, DEFAULT_ROLE_KEYS, OWNER, Membership, Team, TeamRole
 from apps.teams.roles import CHANGE_TEAM, DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_NAMES
@@ -16,6 +18,8 @@ from apps.teams.services.access import is_team_owner, require_team_permission
 from apps.users.models import User
 from launch.errors import Conflict
 
+# `team_update`'s plan when the caller leaves it as it is (None is the default plan).
+UNCHANGED = object()
 DUPLICATE_SLUG = "A team with this slug already exists."
 PERSONAL_FIXED = "A personal team cannot be deleted."
 
@@ -105,16 +109,16 @@ def team_update(
     team: Team,
     name: str | None = None,
     slug: str | None = None,
-    plan: str | None = None,
+    plan: Plan | object | None = UNCHANGED,
 ) -> Team:
-    """Rename a team or change its slug; needs `teams.change_team` in it. 409 on a taken
-    slug. The plan is set by superusers and the system only (the usage issue's billing
-    will). Side effects: the row."""
+    """Rename a team, change its slug or its plan (None: the default plan); needs
+    `teams.change_team` in it, and a superuser for the plan. 409 on a taken slug.
+    Side effects: the row; a new plan's limits apply from the next request."""
     require_team_permission(actor, team, CHANGE_TEAM, "change the team")
     fields = []
-    if plan is not None and plan != team.plan:
+    if plan is not UNCHANGED and plan != team.plan:
         require_superuser(actor, "change a team's plan")
-        team.plan = plan
+        team.plan = cast(Plan | None, plan)
         fields.append("plan")
     if name is not None and name != team.name:
         team.name = name

@@ -13,6 +13,7 @@ from apps.projects import services
 from apps.projects.models import Document, Project
 from apps.users.models import User
 from launch.ai.extraction import UnsupportedDocumentType
+from launch.errors import QuotaExceeded
 
 
 class Command(BaseCommand):
@@ -82,7 +83,8 @@ class Command(BaseCommand):
                 )
         except services.UploadTooLarge:
             return "failed", "larger than DOCUMENT_MAX_UPLOAD_MB"
-        except UnsupportedDocumentType as error:
+        except (UnsupportedDocumentType, QuotaExceeded) as error:
+            # QuotaExceeded: the project's team is at its plan's documents or storage.
             return "failed", error.message
         if run_async:
             return Document.Status.PENDING, ""
