@@ -225,7 +225,7 @@ def team_tokens_in_ledger(team_id: Any, since: datetime.datetime) -> int:
 
     start = timezone.localtime(since).date()
     rows = usage_totals_by(
-        start=start, end=timezone.localdate(), keys={"team": _TEAM_KEY}, team_id=team_id
+        start=start, end=timezone.localdate(), keys={"key": _TEAM_KEY}, team_id=team_id
     )
     return sum(row["input_tokens"] + row["output_tokens"] for row in rows)
 
