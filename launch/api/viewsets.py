@@ -21,7 +21,8 @@ from rest_framework.settings import api_settings
 
 from launch.api.filters import ObjectPermissionFilter, QueryFilterBackend, StableOrderingFilter
 from launch.api.permissions import ObjectPermission
-from launch.permissions import perm_models, with_object_actions
+from launch.api.teams import request_team
+from launch.permissions import in_team, perm_models, with_object_actions
 from launch.replicas import allow_replica_reads
 
 
@@ -56,6 +57,9 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
     # Actions whose reads tolerate a little replica lag (launch/replicas.py): served by a
     # read replica, when configured, after authentication and permissions read the primary.
     replica_actions: frozenset[str] = frozenset({"list"})
+    # Works in the current team (`X-Team-ID`, documented on each operation); a viewset
+    # over rows without a team (roles, users, keys) sets False.
+    team_scoped = True
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """On a detail route checked by `ObjectPermission`, the user's object actions are
@@ -67,6 +71,8 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
         for backend in self.filter_backends:
             if backend is not ObjectPermissionFilter:
                 queryset = backend().filter_queryset(self.request, queryset, self)
+        # A row of another team is absent (404), whatever grants exist on it.
+        queryset = in_team(queryset, request_team(self.request).pk)
         return with_object_actions(self.request.user, queryset)
 
     def _actions_read_with_row(self, queryset: QuerySet[Any]) -> bool:
@@ -84,6 +90,8 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        if self.team_scoped and request.user.is_authenticated:
+            request_team(request)  # a bad X-Team-ID is a 404 on every route of the view
         if self.action in self.replica_actions:
             allow_replica_reads()
 
