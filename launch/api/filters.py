@@ -10,6 +10,7 @@ from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.request import Request
 
 from launch.api.exceptions import QueryValidationError
+from launch.api.permissions import has_team
 from launch.api.teams import request_team
 from launch.permissions import objects_visible_to
 
@@ -23,6 +24,8 @@ class ObjectPermissionFilter(BaseFilterBackend):
     def filter_queryset(
         self, request: Request, queryset: QuerySet[Any], view: Any
     ) -> QuerySet[Any]:
+        if not has_team(queryset.model):
+            return objects_visible_to(request.user, queryset)
         return objects_visible_to(request.user, queryset, team_id=request_team(request).pk)
 
 

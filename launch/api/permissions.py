@@ -137,7 +137,10 @@ class ObjectPermission(ModelPermission):
     a 404)."""
 
     def has_object_permission(self, request: Request, view: Any, obj: Model) -> bool:
-        held = object_actions_of(request.user, obj, team_id=request_team(request).pk)
+        if has_team(type(obj)):
+            held = object_actions_of(request.user, obj, team_id=request_team(request).pk)
+        else:
+            held = object_actions_of(request.user, obj)
         if "view" not in held:
             raise Http404
         return required_action(request, view) in held

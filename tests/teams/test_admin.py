@@ -18,7 +18,7 @@ def test_changelist_counts_members_roles_and_pending_invitations(admin_client, t
     response = admin_client.get("/admin/teams/team/?q=Acme")
     assert response.status_code == 200
     row = next(t for t in response.context["cl"].result_list if t.pk == team.pk)
-    assert (row.member_count, row.role_count, row.pending_count) == (2, 4, 1)
+    assert (row.member_count, row.role_count, row.pending_count) == (2, 5, 1)
 
 
 def test_change_page_shows_members_roles_and_invitations(admin_client, owner, team):
@@ -38,7 +38,7 @@ def test_adding_a_team_makes_the_staff_user_its_owner(admin_client):
     membership = Membership.objects.get(team=team)
     assert membership.role.key == "owner"
     assert membership.user.is_superuser
-    assert TeamRole.objects.filter(team=team).count() == 4
+    assert TeamRole.objects.filter(team=team).count() == 5
 
 
 def test_personal_teams_cannot_be_deleted_from_the_admin(admin_client, owner):

@@ -14,10 +14,13 @@ from apps.teams.models import Membership, Team, TeamRole
 pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("apps.teams.migrations.0002_personal_teams")
+guests = importlib.import_module("apps.teams.migrations.0003_guest_role")
 
 
 def run() -> None:
-    migration.create_personal_teams(apps, SimpleNamespace(connection=connection))
+    editor = SimpleNamespace(connection=connection)
+    migration.create_personal_teams(apps, editor)
+    guests.add_guest_roles(apps, editor)  # phase 2's fifth default role
 
 
 def test_existing_users_get_a_personal_team_once(make_user, account):
@@ -31,7 +34,7 @@ def test_existing_users_get_a_personal_team_once(make_user, account):
         assert membership.role.key == "owner"
         assert membership.is_default
         keys = sorted(TeamRole.objects.filter(team=team).values_list("key", flat=True))
-        assert keys == ["admin", "member", "owner", "viewer"]
+        assert keys == ["admin", "guest", "member", "owner", "viewer"]
     assert Team.objects.get(owner=old[0]).name == "Old Timer's team"
     assert Team.objects.filter(owner=signed_up).count() == 1
     run()  # idempotent
