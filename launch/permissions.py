@@ -155,6 +155,13 @@ def team_actions(user: User | AnonymousUser, model: type[models.Model], team_id:
     return {a for a in OBJECT_ACTIONS if f"{opts.app_label}.{a}_{opts.model_name}" in held}
 
 
+def is_member(user: User | AnonymousUser, team_id: Any) -> bool:
+    """Whether `user` belongs to team `team_id` (superusers work in any team)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or str(team_id) in rights_of(user).teams  # type: ignore[arg-type]
+
+
 def in_team(queryset: QuerySet[M], team_id: Any) -> QuerySet[M]:
     """`queryset` confined to `team_id`'s rows (itself when `team_id` is None)."""
     return queryset if team_id is None else queryset.filter(team_id=team_id)
@@ -184,6 +191,8 @@ def objects_visible_to(
     `(team, <order>)` index), and a role that does not sees its grants' rows of the team.
     """
     if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if team_id is not None and not is_member(user, team_id):
         return queryset.none()
     queryset = in_team(queryset, team_id)
     if user.is_superuser or action in team_actions(user, queryset.model, team_id):
@@ -337,6 +346,8 @@ def object_actions_of(
     from_team: set[str] = set()
     if team_id is not _NO_TEAM:
         if team_id is None or str(getattr(obj, "team_id", None)) != str(team_id):
+            return set()
+        if not is_member(user, team_id):  # a former member's grants count no more
             return set()
         from_team = team_actions(user, type(obj), team_id)
     if user.is_superuser:
