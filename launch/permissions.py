@@ -150,7 +150,7 @@ def team_actions(user: User | AnonymousUser, model: type[models.Model], team_id:
         return set()
     if user.is_superuser:
         return set(OBJECT_ACTIONS)
-    held = rights_of(user).teams.get(str(team_id), frozenset())  # type: ignore[arg-type]
+    held = rights_of(user).teams.get(str(team_id), frozenset())
     opts = model._meta
     return {a for a in OBJECT_ACTIONS if f"{opts.app_label}.{a}_{opts.model_name}" in held}
 
@@ -159,7 +159,7 @@ def is_member(user: User | AnonymousUser, team_id: Any) -> bool:
     """Whether `user` belongs to team `team_id` (superusers work in any team)."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or str(team_id) in rights_of(user).teams  # type: ignore[arg-type]
+    return user.is_superuser or str(team_id) in rights_of(user).teams
 
 
 def in_team(queryset: QuerySet[M], team_id: Any) -> QuerySet[M]:

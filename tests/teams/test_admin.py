@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.defaultfilters import filesizeformat
 
 from apps.teams.models import Invitation, Membership, Team, TeamRole
 from tests.teams.conftest import invite
@@ -77,3 +78,14 @@ def test_renaming_in_the_admin_goes_through_the_service(admin_client, team):
     assert response.status_code == 302
     team.refresh_from_db()
     assert (team.name, team.plan) == ("Acme Renamed", "pro")
+
+
+def test_change_page_shows_object_counts_and_storage(admin_client, owner, team):
+    from apps.items.services import item_create
+    from tests.projects.conftest import create_project, upload
+
+    item_create(user=owner, title="one", team=team)
+    document = upload(project=create_project(owner=owner, team=team))
+    page = admin_client.get(f"/admin/teams/team/{team.pk}/change/").content.decode()
+    assert "1 items, 0 tags, 1 projects, 1 documents, 0 conversations" in page
+    assert filesizeformat(document.file_size) in page
