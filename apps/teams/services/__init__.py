@@ -9,7 +9,7 @@ from apps.teams.services.invitations import (
     invitation_revoke,
     invitation_send,
 )
-from apps.teams.services.members import member_remove, member_set_role
+from apps.teams.services.members import member_add, member_remove, member_set_role
 from apps.teams.services.roles import team_role_create, team_role_delete, team_role_update
 from apps.teams.services.teams import (
     team_create,
@@ -25,6 +25,7 @@ __all__ = [
     "invitation_preview",
     "invitation_revoke",
     "invitation_send",
+    "member_add",
     "member_remove",
     "member_set_role",
     "team_create",

@@ -123,3 +123,34 @@ def member_remove(*, actor: User | None, team: Team, membership: Membership) -> 
         user_id=str(membership.user_id),
         left=leaving,
     )
+
+
+ALREADY_MEMBER = "This user is already a member of the team."
+
+
+@transaction.atomic
+def member_add(*, actor: User | None, team: Team, user: User, role: TeamRole) -> Membership:
+    """Add `user` to `team` with `role` directly, without an invitation: for the system
+    (commands, data seeding; `actor=None`) and team managers who may hand out the role.
+    People join through invitations in the API. 409 if already a member.
+
+    Side effects: the membership (never the user's default team); an activity entry on
+    the team."""
+    if not Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").exists():
+        raise NotFound()
+    if role.team_id != team.pk:
+        raise ValidationError({"role_id": ["No role with this id in this team."]})
+    require_team_permission(actor, team, MANAGE_MEMBERS, "add members")
+    require_holds_team_role(actor, team, role, f"give the role {role.name}")
+    if Membership.objects.filter(team=team, user=user).exists():
+        raise Conflict(ALREADY_MEMBER)
+    membership = Membership.objects.create(team=team, user=user, role=role)
+    record_rights_change(
+        actor=actor,
+        target=team,
+        kind="team_members",
+        changes={f"role of {user.email}": (None, role.name)},
+        team_id=str(team.pk),
+        user_id=str(user.pk),
+    )
+    return membership
