@@ -7,6 +7,11 @@ process shares one copy) and invalidated by the services that change rights
 (`apps.rbac.services`), which are the only writers of roles, role membership, role
 permissions, users' own permissions and flags.
 
+Since teams (issue 13, docs/teams.md) an entry also holds the user's memberships: the
+permissions its team role carries in each of its teams, and its default team, so the
+current team is resolved without a query. `apps/teams` replaces a user's generation on
+every write of its memberships and on every change of a custom team role it holds.
+
 Invalidation is one cache write. An entry names the two generations it was computed
 under:
 

@@ -206,3 +206,19 @@ def test_a_client_without_the_header_works_in_its_personal_team(client_for, ada,
     created = client_for(ada).post("/api/v1/items/", {"title": "upstream"})
     assert created.status_code == 201
     assert str(personal.items.get().pk) == created.json()["id"]
+
+
+def test_a_team_roles_list_costs_the_same_few_queries(
+    client_for, team, account, join, django_assert_max_num_queries
+):
+    """A member's "view all" list reads the team's index: the token's user and the page
+    (the rights and the team come from the cache), however many rows the team holds."""
+    colleague = account()
+    join(team, colleague, "viewer")
+    for index in range(30):
+        item_create(user=team.owner, title=f"row {index}", team=team)
+    client = client_for(colleague, team=team)
+    client.get("/api/v1/items/?limit=5")  # warm the rights cache
+    with django_assert_max_num_queries(3):
+        body = client.get("/api/v1/items/?limit=5").json()
+    assert (len(body["data"]), body["count"]) == (5, 30)
