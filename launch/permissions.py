@@ -14,6 +14,12 @@ model-wide `view_item` opens the endpoint, never every row (guardian's
 `accept_global_perms=False`). An owner's grants are marked (`owner_grant`) and lists
 read its rows through the owner column, which says the same thing through an index
 (the owner holds every object action and nobody may take it).
+
+Teams (issue 13, docs/teams.md): every protected model has a `team`, and the API passes
+the current team (`team_id`). Rows of other teams are then invisible, whatever grants
+exist on them; inside the team, the user's team role adds its object permissions on the
+model to the grants (a role carrying `items.view_item` sees every item of the team).
+`team_id=None` (the admin, commands) confines nothing and reads grants only.
 """
 
 from __future__ import annotations
@@ -137,8 +143,39 @@ def _column(model: type[models.Model], field_name: str) -> str:
     return connection.ops.quote_name(str(column))
 
 
+def team_actions(user: User | AnonymousUser, model: type[models.Model], team_id: Any) -> set[str]:
+    """The object actions on `model`'s rows that `user`'s team role in `team_id` carries
+    (every one for a superuser; none outside the team or without a team)."""
+    if team_id is None or not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(OBJECT_ACTIONS)
+    held = rights_of(user).teams.get(str(team_id), frozenset())
+    opts = model._meta
+    return {a for a in OBJECT_ACTIONS if f"{opts.app_label}.{a}_{opts.model_name}" in held}
+
+
+def is_member(user: User | AnonymousUser, team_id: Any) -> bool:
+    """Whether `user` belongs to team `team_id` (superusers work in any team)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or str(team_id) in rights_of(user).teams
+
+
+def in_team(queryset: QuerySet[M], team_id: Any) -> QuerySet[M]:
+    """`queryset` confined to `team_id`'s rows (itself when `team_id` is None)."""
+    return queryset if team_id is None else queryset.filter(team_id=team_id)
+
+
+_COUNT_BOUNDED = "launch_count_bounded"
+
+
 def objects_visible_to(
-    user: User | AnonymousUser, queryset: QuerySet[M], action: str = "view"
+    user: User | AnonymousUser,
+    queryset: QuerySet[M],
+    action: str = "view",
+    *,
+    team_id: Any = None,
 ) -> QuerySet[M]:
     """`queryset` narrowed to rows on which `user` or one of its roles holds `action`.
 
@@ -147,11 +184,21 @@ def objects_visible_to(
     permission, object), the user's own read through a partial index that leaves out its
     owner grants. So the cost follows the rows the user owns plus those shared with it,
     never the size of the table, and a list reads only its page (`visible_page`).
-    Superusers see everything.
+    Superusers see everything (of the team, with `team_id`).
+
+    With `team_id`, rows of other teams are left out first; a team role carrying the
+    model's `action` then sees every row of the team (the list walks the
+    `(team, <order>)` index), and a role that does not sees its grants' rows of the team.
     """
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
-    if user.is_superuser:
+    if team_id is not None and not is_member(user, team_id):
+        return queryset.none()
+    queryset = in_team(queryset, team_id)
+    if user.is_superuser or action in team_actions(user, queryset.model, team_id):
+        if team_id is not None:
+            # A team's rows can be many: its count is bounded like a grant list's.
+            setattr(queryset.query, _COUNT_BOUNDED, True)
         return queryset
     model = queryset.model
     # Plain SQL over the models' own tables and columns: the same query the ORM would
@@ -250,6 +297,8 @@ def visible_count(queryset: QuerySet[Any], up_to: int) -> int:
     rows and `up_to + 1` shared ones, so the cost is bounded whatever the user sees."""
     visibility, base = _split(queryset)
     if visibility is None:
+        if getattr(queryset.query, _COUNT_BOUNDED, False):
+            return min(queryset.order_by().values("pk")[: up_to + 1].count(), up_to)
         return queryset.count()
     shared = base.filter(pk__in=visibility.shared).order_by().values("pk")[: up_to + 1]
     counted = shared
@@ -280,17 +329,33 @@ def with_object_actions(user: User | AnonymousUser, queryset: QuerySet[M]) -> Qu
     return queryset.annotate(**annotations)
 
 
-def object_actions_of(user: User | AnonymousUser, obj: models.Model) -> set[str]:
+_NO_TEAM: Any = object()
+
+
+def object_actions_of(
+    user: User | AnonymousUser, obj: models.Model, *, team_id: Any = _NO_TEAM
+) -> set[str]:
     """The object actions (`view`, `change`, ...) `user` holds on `obj`: read with the
-    row when it was fetched through `with_object_actions` for this user, else one query."""
+    row when it was fetched through `with_object_actions` for this user, else one query.
+
+    With `team_id` (the current team): none on a row of another team, and the user's
+    team role's actions on the model join its grants. Without it (the admin, services
+    deciding on grants alone), grants only."""
     if not user.is_authenticated or not user.is_active:
         return set()
+    from_team: set[str] = set()
+    if team_id is not _NO_TEAM:
+        if team_id is None or str(getattr(obj, "team_id", None)) != str(team_id):
+            return set()
+        if not is_member(user, team_id):  # a former member's grants count no more
+            return set()
+        from_team = team_actions(user, type(obj), team_id)
     if user.is_superuser:
         return set(OBJECT_ACTIONS)
     suffix = f"_{obj._meta.model_name}"
     if getattr(obj, "launch_actions_of", None) == user.pk:
         held = [*obj.launch_actions_own, *getattr(obj, "launch_actions_roles", ())]  # type: ignore[attr-defined]
-        return {codename.removesuffix(suffix) for codename in held}
+        return from_team | {codename.removesuffix(suffix) for codename in held}
     user_model, group_model = perm_models(type(obj))
     direct = user_model.objects.filter(user_id=user.pk, content_object_id=obj.pk)
     granted = Q(pk__in=direct.values("permission_id"))
@@ -298,7 +363,7 @@ def object_actions_of(user: User | AnonymousUser, obj: models.Model) -> set[str]
         via_roles = group_model.objects.filter(group_id__in=group_ids, content_object_id=obj.pk)
         granted |= Q(pk__in=via_roles.values("permission_id"))
     codenames = Permission.objects.filter(granted).values_list("codename", flat=True)
-    return {codename.removesuffix(suffix) for codename in codenames}
+    return from_team | {codename.removesuffix(suffix) for codename in codenames}
 
 
 def normalize_actions(actions: Iterable[str]) -> set[str]:

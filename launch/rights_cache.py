@@ -7,6 +7,11 @@ process shares one copy) and invalidated by the services that change rights
 (`apps.rbac.services`), which are the only writers of roles, role membership, role
 permissions, users' own permissions and flags.
 
+Since teams (issue 13, docs/teams.md) an entry also holds the user's memberships: the
+permissions its team role carries in each of its teams, and its default team, so the
+current team is resolved without a query. `apps/teams` replaces a user's generation on
+every write of its memberships and on every change of a custom team role it holds.
+
 Invalidation is one cache write. An entry names the two generations it was computed
 under:
 
@@ -30,7 +35,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -56,10 +61,14 @@ _ATTR = "_launch_rights"
 @dataclass(frozen=True)
 class Rights:
     """What a user holds outside object grants: model permissions as `app.codename`
-    (its own and its roles'), and the ids of its roles."""
+    (its own and its roles'), the ids of its roles, and its teams (issue 13): the
+    permissions its team role carries in each team it belongs to (by team id, as a
+    string), and its default team's id."""
 
     permissions: frozenset[str]
     group_ids: tuple[int, ...]
+    teams: dict[str, frozenset[str]] = field(default_factory=dict)
+    default_team: str | None = None
 
 
 def _user_key(user_id: Any) -> str:
@@ -67,7 +76,9 @@ def _user_key(user_id: Any) -> str:
 
 
 def _entry_key(user_id: Any) -> str:
-    return f"rights:entry:{user_id}"
+    # v2: entries carry the user's teams (issue 13); an entry of the older shape is
+    # never read back as this one.
+    return f"rights:entry:v2:{user_id}"
 
 
 def _token() -> str:
@@ -82,10 +93,39 @@ def _read(user: User) -> Rights:
     )
     through = get_user_model().groups.through.objects
     group_ids = through.filter(user_id=user.pk).values_list("group_id", flat=True)
+    teams, default_team = _read_teams(user)
     return Rights(
         permissions=frozenset(f"{app}.{codename}" for app, codename in rows),
         group_ids=tuple(sorted(group_ids)),
+        teams=teams,
+        default_team=default_team,
     )
+
+
+def _read_teams(user: User) -> tuple[dict[str, frozenset[str]], str | None]:
+    """The user's memberships: one query, and one more when it holds a custom team role
+    (the default roles' permission sets are computed, not stored)."""
+    from apps.teams.models import Membership  # launch's core must not import apps at load
+    from apps.teams.roles import default_role_permissions
+
+    rows = list(
+        Membership.objects.filter(user_id=user.pk).values_list(
+            "team_id", "is_default", "role_id", "role__key"
+        )
+    )
+    custom: dict[Any, set[str]] = {role_id: set() for _t, _d, role_id, key in rows if not key}
+    if custom:
+        through = Membership._meta.get_field("role").related_model.permissions.through  # type: ignore[union-attr]
+        for role_id, app, codename in through.objects.filter(teamrole_id__in=custom).values_list(
+            "teamrole_id", "permission__content_type__app_label", "permission__codename"
+        ):
+            custom[role_id].add(f"{app}.{codename}")
+    teams = {
+        str(team_id): default_role_permissions(key) if key else frozenset(custom[role_id])
+        for team_id, _default, role_id, key in rows
+    }
+    default = next((str(team_id) for team_id, is_default, _r, _k in rows if is_default), None)
+    return teams, default
 
 
 def _generation(key: str, found: dict[str, Any]) -> str:

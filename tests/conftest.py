@@ -47,11 +47,14 @@ def bearer(user: User) -> str:
 
 @pytest.fixture
 def client_for() -> Callable[[User], APIClient]:
-    """`client_for(user)`: an API client authenticated with a fresh access token."""
+    """`client_for(user)`: an API client authenticated with a fresh access token;
+    `client_for(user, team=t)` also names team `t` (a Team or its id) in `X-Team-ID` on
+    every request."""
 
-    def make(user: User) -> APIClient:
+    def make(user: User, team: Any = None) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=bearer(user))
+        extra = {} if team is None else {"HTTP_X_TEAM_ID": str(getattr(team, "pk", team))}
+        client.credentials(HTTP_AUTHORIZATION=bearer(user), **extra)
         return client
 
     return make

@@ -16,16 +16,93 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from apps.items.models import Item
 from apps.items.services import item_create
 from apps.rbac.services import roles_ensure_defaults, user_set_roles
 from apps.tags.models import Tag
 from apps.tags.services import tag_create
+from apps.teams.models import Membership, Team, TeamRole
+from apps.teams.roles import VIEW_TEAM, object_permissions
 from apps.users.models import User
+from launch.permissions import share_with_user
+from launch.rights_cache import forget
 
 _seq = itertools.count()
+
+
+def join_team(user: User, team_id: Any, *, role: str = "guest", default: bool = False) -> None:
+    """Make `user` a member of team `team_id` with the default team role `role` (no
+    check: a fixture, as an invitation accepted would); `default=True` also makes it the
+    team `user` works in without `X-Team-ID`."""
+    membership = Membership.objects.filter(user=user, team_id=team_id).first()
+    if membership is None:
+        membership = Membership(user=user, team_id=team_id)
+    membership.role = TeamRole.objects.get(team_id=team_id, key=role)
+    membership.save()
+    if default and not membership.is_default:
+        for other in Membership.objects.filter(user=user, is_default=True):
+            other.is_default = False
+            other.save()
+        membership.is_default = True
+        membership.save()
+    forget(user)
+
+
+def share_in_team(
+    obj: Any,
+    user: User,
+    actions: Iterable[str],
+    *,
+    default: bool = True,
+    role: str = "guest",
+    **extra: Any,
+) -> set[str]:
+    """Share `obj` with `user` (the unchecked primitive), after making `user` a guest of
+    `obj`'s team (sharing stays inside a team, docs/teams.md), which becomes its default
+    team unless `default=False`, so a client without `X-Team-ID` sees the share."""
+    if not Membership.objects.filter(user=user, team_id=obj.team_id).exists():
+        join_team(user, obj.team_id, role=role, default=default)
+    elif default:
+        join_team(
+            user,
+            obj.team_id,
+            role=Membership.objects.get(user=user, team_id=obj.team_id).role.key or "guest",
+            default=True,
+        )
+    return share_with_user(obj, user, actions, **extra)
+
+
+class Lab:
+    """One shared team whose members hold a role carrying `add` on every object model and
+    nothing else (`lab` fixture): rows are then visible through grants alone, as before
+    teams, so the tests of global roles and sharing keep testing exactly that."""
+
+    def __init__(self) -> None:
+        self.team = Team.objects.create(name="Lab", slug=f"lab-{next(_seq)}")
+        self.role = TeamRole.objects.create(team=self.team, name="Grants only")
+        wanted = object_permissions(("add",)) | {VIEW_TEAM}
+        self.role.permissions.set(
+            [
+                p
+                for p in Permission.objects.select_related("content_type")
+                if f"{p.content_type.app_label}.{p.codename}" in wanted
+            ]
+        )
+
+    def join(self, user: User) -> User:
+        Membership.objects.filter(user=user, is_default=True).update(is_default=False)
+        Membership.objects.update_or_create(
+            user=user, team=self.team, defaults={"role": self.role, "is_default": True}
+        )
+        forget(user)
+        return user
+
+
+@pytest.fixture
+def lab(db: Any) -> Lab:
+    return Lab()
 
 
 def create_tag(*, created_by: User, name: str | None = None, color: str = "#112233") -> Tag:

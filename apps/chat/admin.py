@@ -80,6 +80,7 @@ class ChatConversationAdmin(ObjectPermissionAdmin):
     raw_id_fields = ["user", "project"]
     readonly_fields = [
         "user",
+        "team",
         "project",
         "use_documents",  # chosen at creation, as in the API (each message may override it)
         "auto_generated_title",

@@ -29,6 +29,8 @@ class ChatConversation(TimestampedModel):
         blank=True,
         related_name="conversations",
     )
+    # Its project's team when it has one (`conversation_create` keeps them equal).
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="conversations")
     title = models.CharField(max_length=255)
     use_documents = models.BooleanField(default=True)
     auto_generated_title = models.BooleanField(default=False)
@@ -39,7 +41,10 @@ class ChatConversation(TimestampedModel):
     class Meta:
         verbose_name = "conversation"
         ordering = ["-updated_at", "id"]
-        indexes = [models.Index(fields=["user", "-updated_at"], name="chat_conv_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-updated_at"], name="chat_conv_user_recent"),
+            models.Index(fields=["team", "-updated_at", "id"], name="chat_conv_team_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
@@ -13,10 +14,12 @@ from launch.permissions import objects_visible_to
 
 
 def conversation_list(
-    *, user: User | AnonymousUser, project_id: uuid.UUID | None = None
+    *, user: User | AnonymousUser, project_id: uuid.UUID | None = None, team_id: Any = None
 ) -> QuerySet[ChatConversation]:
-    """Conversations `user` may view (their own; every one for a superuser), newest first."""
-    conversations = objects_visible_to(user, ChatConversation.objects.all())
+    """Conversations `user` may view (their own, and in team `team_id` the team's when
+    its team role carries `chat.view_chatconversation`; every one for a superuser),
+    newest first."""
+    conversations = objects_visible_to(user, ChatConversation.objects.all(), team_id=team_id)
     if project_id is not None:
         conversations = conversations.filter(project_id=project_id)
     return conversations.order_by("-updated_at", "id")

@@ -15,6 +15,7 @@ from apps.chat.models import AnswerTrace
 from apps.chat.services.traces import trace_for
 from apps.users.models import User
 from launch.api.permissions import PersonOnly
+from launch.api.teams import request_team
 
 
 class AnswerTraceSerializer(serializers.ModelSerializer[AnswerTrace]):
@@ -38,6 +39,7 @@ class MessageTraceView(APIView):
     staff status opens staff tools to the person, not to a program (403)."""
 
     permission_classes = [IsAdminUser, PersonOnly]
+    team_scoped = True
 
     @extend_schema(
         operation_id="chat-get_message_trace",
@@ -49,7 +51,11 @@ class MessageTraceView(APIView):
         },
     )
     def get(self, request: Request, message_id: str) -> Response:
-        trace = trace_for(user=cast(User, request.user), message_id=message_id)
+        trace = trace_for(
+            user=cast(User, request.user),
+            message_id=message_id,
+            team_id=request_team(request).pk,
+        )
         return Response(AnswerTraceSerializer(trace).data)
 
     def get_view_name(self) -> str:

@@ -38,6 +38,7 @@ from launch.ai.llm import LLMError, get_chat_model
 from launch.ai.metering import Meter
 from launch.api.exceptions import ClientClosedRequest
 from launch.api.pagination import SkipLimitPagination, skip_limit
+from launch.api.teams import request_team
 from launch.api.throttles import ChatThrottle
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet
 from launch.asgi import client_gone
@@ -116,7 +117,8 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         responses=ChatConversationDetailSerializer(many=True),
     )
     def list(self, request: Request) -> Response:
-        return self._bounded(conversation_list(user=cast(User, request.user)))
+        team_id = request_team(request).pk
+        return self._bounded(conversation_list(user=cast(User, request.user), team_id=team_id))
 
     @extend_schema(
         operation_id="chat-get_project_conversations",
@@ -135,10 +137,11 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
     )
     def project_conversations(self, request: Request, conversation_id: str) -> Response:
         user = cast(User, request.user)
-        project = project_get(user=user, project_id=conversation_id)
+        team_id = request_team(request).pk
+        project = project_get(user=user, project_id=conversation_id, team_id=team_id)
         if project is None:
             raise NotFound(PROJECT_NOT_FOUND)
-        return self._bounded(conversation_list(user=user, project_id=project.pk))
+        return self._bounded(conversation_list(user=user, project_id=project.pk, team_id=team_id))
 
     @extend_schema(
         operation_id="chat-create_conversation",
@@ -153,7 +156,7 @@ class ChatConversationViewSet(DeleteMessageMixin, LaunchGenericViewSet):
         serializer = ChatConversationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         conversation = services.conversation_create(
-            user=cast(User, request.user), **serializer.validated_data
+            user=cast(User, request.user), team=request_team(request), **serializer.validated_data
         )
         return Response(self._detail(conversation), status=status.HTTP_201_CREATED)
 

@@ -19,7 +19,7 @@ class ItemAdmin(ObjectPermissionAdmin):
     search_fields = ["title", "description", "owner__email"]
     list_select_related = ["owner"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["owner", "created_at", "updated_at"]
+    readonly_fields = ["owner", "team", "created_at", "updated_at"]
 
     def formfield_for_manytomany(self, db_field: Any, request: Any = None, **kwargs: Any) -> Any:
         if db_field.name == "tags":

@@ -9,13 +9,16 @@ class Item(OwnedModel):
     title = models.CharField(max_length=255)
     description = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  (the contract returns null, not "")
     tags = models.ManyToManyField("tags.Tag", related_name="items", blank=True)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="items")
 
     class Meta:
         ordering = ["-created_at", "id"]
         permissions = [("share_item", "Can share item")]
         # An owner's page, in the default order, walks this index (lists cost the page).
         indexes = [
-            models.Index(fields=["owner", "-created_at", "id"], name="items_item_owner_recent")
+            models.Index(fields=["owner", "-created_at", "id"], name="items_item_owner_recent"),
+            # A team role's "view all" list walks this one (docs/teams.md).
+            models.Index(fields=["team", "-created_at", "id"], name="items_item_team_recent"),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -13,11 +14,13 @@ from apps.tags.models import Tag
 from apps.tags.selectors import tags_visible_by_ids
 from apps.users.models import User
 from launch.permissions import grant_owner_permissions
+from launch.teams import team_id_for
 
 
-def _visible_tags(user: User, tag_ids: Iterable[UUID]) -> list[Tag]:
+def _visible_tags(user: User, tag_ids: Iterable[UUID], team_id: Any) -> list[Tag]:
     wanted = set(tag_ids)
-    tags = tags_visible_by_ids(user=user, ids=wanted)
+    # Only tags of the item's team: a tag of another team reads as unknown.
+    tags = tags_visible_by_ids(user=user, ids=wanted, team_id=team_id)
     missing = wanted - {tag.pk for tag in tags}
     if missing:
         # Absent and not-yours read the same, so the answer reveals no one's tags.
@@ -34,13 +37,16 @@ def item_create(
     title: str,
     description: str | None = None,
     tag_ids: Iterable[UUID] = (),
+    team: Any = None,
 ) -> Item:
-    """Create an item owned by `user`.
+    """Create an item owned by `user` in `team` (the API's current team; None: the
+    user's default team).
 
     Side effects: grants `user` every object permission on it; links the tags.
     """
-    tags = _visible_tags(user, tag_ids)
-    item = Item(owner=user, title=title, description=description)
+    team_id = team_id_for(user, team)
+    tags = _visible_tags(user, tag_ids, team_id)
+    item = Item(owner=user, title=title, description=description, team_id=team_id)
     item.full_clean()
     item.save()
     item.tags.set(tags)
@@ -69,7 +75,7 @@ def item_update(
     item.full_clean()
     item.save()
     if tag_ids is not None:
-        item.tags.set(_visible_tags(user, tag_ids))
+        item.tags.set(_visible_tags(user, tag_ids, item.team_id))
     return item
 
 

@@ -15,6 +15,7 @@ from apps.items.services import item_create, item_delete, item_update
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.api.sharing import ShareableMixin, shares_schema
+from launch.api.teams import request_team
 from launch.api.viewsets import LaunchModelViewSet
 
 
@@ -52,7 +53,9 @@ class ItemViewSet(ShareableMixin, LaunchModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = item_create(
-            user=cast(User, self.request.user), **serializer.validated_data
+            user=cast(User, self.request.user),
+            team=request_team(self.request),
+            **serializer.validated_data,
         )
 
     def perform_update(self, serializer: Any) -> None:

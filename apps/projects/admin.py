@@ -52,7 +52,7 @@ class ProjectAdmin(ObjectPermissionAdmin):
     list_display = ["name", "owner", "max_context_tokens", "created_at"]
     search_fields = ["name", "description", "owner__email"]
     list_select_related = ["owner"]
-    readonly_fields = ["owner", "created_at", "updated_at"]
+    readonly_fields = ["owner", "team", "created_at", "updated_at"]
     inlines = [DocumentInline]
 
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:

@@ -27,12 +27,14 @@ class Project(OwnedModel):
         default=DEFAULT_CONTEXT_TOKENS,
         validators=[MinValueValidator(MIN_CONTEXT_TOKENS), MaxValueValidator(MAX_CONTEXT_TOKENS)],
     )
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="projects")
 
     class Meta:
         ordering = ["-created_at", "id"]
         permissions = [("share_project", "Can share project")]
         indexes = [
-            models.Index(fields=["owner", "-created_at", "id"], name="projects_owner_recent")
+            models.Index(fields=["owner", "-created_at", "id"], name="projects_owner_recent"),
+            models.Index(fields=["team", "-created_at", "id"], name="projects_team_recent"),
         ]
         constraints = [
             models.CheckConstraint(

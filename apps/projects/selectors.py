@@ -30,22 +30,30 @@ CONVERSATION_TOKENS_SOURCE: dict[str, str] = {
 }
 
 
-def project_list(*, user: User | AnonymousUser, action: str = "view") -> QuerySet[Project]:
-    """Projects `user` (or one of its roles) holds `action` on."""
-    return objects_visible_to(user, Project.objects.all(), action)
+def project_list(
+    *, user: User | AnonymousUser, action: str = "view", team_id: Any = None
+) -> QuerySet[Project]:
+    """Projects `user` holds `action` on: in team `team_id` (the API's current team),
+    through its team role there or its grants; without a team (the admin), its grants."""
+    return objects_visible_to(user, Project.objects.all(), action, team_id=team_id)
 
 
 def project_get(
-    *, user: User | AnonymousUser, project_id: uuid.UUID | str, action: str = "view"
+    *,
+    user: User | AnonymousUser,
+    project_id: uuid.UUID | str,
+    action: str = "view",
+    team_id: Any = None,
 ) -> Project | None:
-    """The project if `user` holds `action` on it, else None: absent and hidden read
-    alike (callers answer both with the same 404)."""
-    return project_list(user=user, action=action).filter(pk=project_id).first()
+    """The project if `user` holds `action` on it (in team `team_id`), else None: absent,
+    hidden and of another team read alike (callers answer all with the same 404)."""
+    return project_list(user=user, action=action, team_id=team_id).filter(pk=project_id).first()
 
 
-def document_list(*, user: User | AnonymousUser) -> QuerySet[Document]:
-    """Documents of the projects `user` may view."""
-    return Document.objects.filter(project__in=project_list(user=user).values("pk"))
+def document_list(*, user: User | AnonymousUser, team_id: Any = None) -> QuerySet[Document]:
+    """Documents of the projects `user` may view (in team `team_id`)."""
+    projects = project_list(user=user, team_id=team_id)
+    return Document.objects.filter(project__in=projects.values("pk"))
 
 
 def _conversation_model() -> Any:

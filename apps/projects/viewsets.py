@@ -38,6 +38,7 @@ from launch.api.exceptions import PayloadTooLarge
 from launch.api.pagination import SkipLimitPagination
 from launch.api.permissions import ModelPermission
 from launch.api.sharing import ShareableMixin, shares_schema
+from launch.api.teams import request_team
 from launch.api.throttles import SearchThrottle, UploadThrottle
 from launch.api.viewsets import DeleteMessageMixin, LaunchGenericViewSet, LaunchModelViewSet
 from launch.replicas import replica_reads
@@ -111,7 +112,9 @@ class ProjectViewSet(ShareableMixin, LaunchModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.project_create(
-            user=cast(User, self.request.user), **serializer.validated_data
+            user=cast(User, self.request.user),
+            team=request_team(self.request),
+            **serializer.validated_data,
         )
 
     def perform_update(self, serializer: Any) -> None:
@@ -245,8 +248,10 @@ class DocumentViewSet(DeleteMessageMixin, mixins.RetrieveModelMixin, LaunchGener
 
 
 class SearchView(APIView):
-    # Search reads projects: the role needs `projects.view_project`.
+    # Search reads projects: the role needs `projects.view_project`; hits come from the
+    # current team's projects only.
     permission_classes = [ModelPermission]
+    team_scoped = True
     throttle_classes = [SearchThrottle]
     permission_model = Project
     permission_action = "view"
@@ -274,6 +279,7 @@ class SearchView(APIView):
                 k=params.get("k") or int(settings.SEARCH_DEFAULT_K),
                 mode=params["mode"],
                 document_types=params.get("document_types"),
+                team_id=request_team(request).pk,
             )
         data = SearchHitSerializer(hits, many=True).data
         return Response({"data": data, "count": len(hits)})

@@ -35,7 +35,7 @@ class TagAdmin(ObjectPermissionAdmin):
     list_filter = ["created_at", "color"]
     search_fields = ["name", "created_by__email"]
     list_select_related = ["created_by"]
-    readonly_fields = ["created_by", "created_at"]
+    readonly_fields = ["created_by", "team", "created_at"]
     form = TagAdminForm
 
     def get_form(

@@ -22,6 +22,7 @@ class Tag(UUIDModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="tags")
 
     class Meta:
         ordering = ["name", "id"]
@@ -35,7 +36,10 @@ class Tag(UUIDModel):
                 violation_error_message="You already have a tag with this name.",
             ),
         ]
-        indexes = [models.Index(fields=["created_by", "name", "id"], name="tags_tag_creator_name")]
+        indexes = [
+            models.Index(fields=["created_by", "name", "id"], name="tags_tag_creator_name"),
+            models.Index(fields=["team", "name", "id"], name="tags_tag_team_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name

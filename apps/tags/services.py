@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from apps.tags.models import DEFAULT_COLOR, Tag
 from apps.users.models import User
 from launch.errors import Conflict
 from launch.permissions import grant_owner_permissions
+from launch.teams import team_id_for
 
 DUPLICATE = "You already have a tag with this name."
 
@@ -26,9 +29,10 @@ def _save(tag: Tag) -> None:
 
 
 @transaction.atomic
-def tag_create(*, user: User, name: str, color: str = DEFAULT_COLOR) -> Tag:
-    """Create a tag owned by `user`. Side effects: grants `user` every object permission."""
-    tag = Tag(name=name, color=color, created_by=user)
+def tag_create(*, user: User, name: str, color: str = DEFAULT_COLOR, team: Any = None) -> Tag:
+    """Create a tag owned by `user` in `team` (None: the user's default team).
+    Side effects: grants `user` every object permission."""
+    tag = Tag(name=name, color=color, created_by=user, team_id=team_id_for(user, team))
     _save(tag)
     grant_owner_permissions(tag, user)
     return tag

@@ -11,6 +11,7 @@ from apps.tags.services import tag_create, tag_delete, tag_update
 from apps.users.models import User
 from apps.users.serializers import MessageSerializer
 from launch.api.sharing import ShareableMixin, shares_schema
+from launch.api.teams import request_team
 from launch.api.viewsets import LaunchModelViewSet
 
 
@@ -33,7 +34,9 @@ class TagViewSet(ShareableMixin, LaunchModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = tag_create(
-            user=cast(User, self.request.user), **serializer.validated_data
+            user=cast(User, self.request.user),
+            team=request_team(self.request),
+            **serializer.validated_data,
         )
 
     def perform_update(self, serializer: Any) -> None:

@@ -22,8 +22,8 @@ from django.db.models.functions import Lower
 from launch.models import UUIDModel
 
 # The default roles every team gets; `key` marks them (custom roles have none).
-OWNER, ADMIN, MEMBER, VIEWER = "owner", "admin", "member", "viewer"
-DEFAULT_ROLE_KEYS = (OWNER, ADMIN, MEMBER, VIEWER)
+OWNER, ADMIN, MEMBER, VIEWER, GUEST = "owner", "admin", "member", "viewer", "guest"
+DEFAULT_ROLE_KEYS = (OWNER, ADMIN, MEMBER, VIEWER, GUEST)
 
 
 class Team(UUIDModel):

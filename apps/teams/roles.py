@@ -23,7 +23,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
 from apps.rbac.services import MEMBER_ACTIONS, VIEWER_ACTIONS
-from apps.teams.models import ADMIN, MEMBER, OWNER, VIEWER, TeamRole
+from apps.teams.models import ADMIN, GUEST, MEMBER, OWNER, VIEWER, TeamRole
 from launch.permissions import grant_models
 
 VIEW_TEAM = "teams.view_team"
@@ -43,12 +43,19 @@ TEAM_PERMISSIONS = (
     MANAGE_API_KEYS,
 )
 
-DEFAULT_ROLE_NAMES = {OWNER: "Owner", ADMIN: "Admin", MEMBER: "Member", VIEWER: "Viewer"}
+DEFAULT_ROLE_NAMES = {
+    OWNER: "Owner",
+    ADMIN: "Admin",
+    MEMBER: "Member",
+    VIEWER: "Viewer",
+    GUEST: "Guest",
+}
 DEFAULT_ROLE_DESCRIPTIONS = {
     OWNER: "Everything, including deleting the team and naming other owners.",
     ADMIN: "Manage the team, its members, roles and invitations, and work on its objects.",
     MEMBER: "Create, view, change, delete and share the team's objects.",
     VIEWER: "View the team's objects.",
+    GUEST: "See only what is shared with you (an outside collaborator).",
 }
 
 
@@ -75,6 +82,9 @@ def default_role_permissions(key: str) -> frozenset[str]:
         return frozenset({VIEW_TEAM}) | object_permissions(MEMBER_ACTIONS)
     if key == VIEWER:
         return frozenset({VIEW_TEAM}) | object_permissions(VIEWER_ACTIONS)
+    if key == GUEST:
+        # No object permission: a guest sees and does only what is shared with it.
+        return frozenset({VIEW_TEAM})
     raise ValueError(f"Not a default team role: {key!r}")
 
 

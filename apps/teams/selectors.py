@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import BooleanField, Count, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models import BooleanField, Count, Exists, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from apps.teams.models import Invitation, Membership, Team, TeamRole
@@ -83,3 +83,35 @@ def invitation_list(*, team: Team) -> QuerySet[Invitation]:
         .select_related("role", "invited_by")
         .order_by("-created_at", "id")
     )
+
+
+def team_contents(*, team: Team) -> dict[str, int]:
+    """What a team holds, for its admin page: its objects by kind and `storage`, the
+    bytes of its documents' files (a document's team is its project's). One query."""
+    from apps.chat.models import ChatConversation
+    from apps.items.models import Item
+    from apps.projects.models import Document, Project
+    from apps.tags.models import Tag
+
+    def count(model: Any) -> Any:
+        return Subquery(
+            model.objects.filter(team=team)
+            .order_by()
+            .values("team")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+
+    documents = Document.objects.filter(project__team=team).order_by().values("project__team")
+    counted = {  # annotation names must not be the reverse relations' (`items`, ...)
+        "n_items": Coalesce(count(Item), 0),
+        "n_tags": Coalesce(count(Tag), 0),
+        "n_projects": Coalesce(count(Project), 0),
+        "n_documents": Coalesce(Subquery(documents.annotate(n=Count("pk")).values("n")), 0),
+        "n_conversations": Coalesce(count(ChatConversation), 0),
+        "n_storage": Coalesce(Subquery(documents.annotate(n=Sum("file_size")).values("n")), 0),
+    }
+    values = Team.objects.filter(pk=team.pk).annotate(**counted).values_list(*counted).get()
+    return {
+        name.removeprefix("n_"): int(value) for name, value in zip(counted, values, strict=True)
+    }

@@ -10,18 +10,23 @@ from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.request import Request
 
 from launch.api.exceptions import QueryValidationError
+from launch.api.permissions import has_team
+from launch.api.teams import request_team
 from launch.permissions import objects_visible_to
 
 
 class ObjectPermissionFilter(BaseFilterBackend):
-    """Narrow every queryset (lists, and the row lookup of detail routes) to rows the
-    user or one of its roles holds object `view` on. Runs in SQL, before pagination, so
-    `count` is the true total of visible rows."""
+    """Narrow every queryset (lists, and the row lookup of detail routes) to the current
+    team's rows the user may view: all of them when its team role carries the model's
+    `view`, else those it or one of its roles holds object `view` on. Runs in SQL,
+    before pagination, so `count` is the true total of visible rows."""
 
     def filter_queryset(
         self, request: Request, queryset: QuerySet[Any], view: Any
     ) -> QuerySet[Any]:
-        return objects_visible_to(request.user, queryset)
+        if not has_team(queryset.model):
+            return objects_visible_to(request.user, queryset)
+        return objects_visible_to(request.user, queryset, team_id=request_team(request).pk)
 
 
 class StableOrderingFilter(OrderingFilter):

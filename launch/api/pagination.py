@@ -8,7 +8,8 @@ A list narrowed to the rows a user may see costs its page, not the visible set
 (`launch.permissions.visible_page`): its `count` is exact up to `skip + limit +
 API_COUNT_EXACT_BEYOND_PAGE` (default 1000) and that number beyond (a lower bound, so
 a client that pages until `skip + limit >= count` still reaches every row).
-Superusers' lists, and lists of rows without object grants (users, roles), count
+A team's whole list (a superuser's, or a team role's carrying `view`: docs/teams.md)
+is bounded the same way; lists of rows without object grants (users, roles) count
 exactly. The page is read first: a page shorter than `limit` holds the last rows, so
 its length gives the count and no count query runs.
 """

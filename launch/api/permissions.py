@@ -30,6 +30,7 @@ from django.http import Http404
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from launch.api.teams import request_team
 from launch.permissions import object_actions_of
 
 METHOD_ACTIONS = {
@@ -116,15 +117,30 @@ class ModelPermission(BasePermission):
         action = required_action(request, view)
         if not action:
             return acts_as_superuser(request)
-        opts = permission_model(view)._meta
-        return request_has_perm(request, f"{opts.app_label}.{action}_{opts.model_name}")
+        model = permission_model(view)
+        perm = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+        if not request_has_perm(request, perm):
+            return False
+        if action == "add" and has_team(model):
+            # Creating puts the row in the current team: its team role must carry `add`.
+            return request_team(request).has_perm(perm)
+        return True
+
+
+def has_team(model: type[Model]) -> bool:
+    return any(field.name == "team" for field in model._meta.concrete_fields)
 
 
 class ObjectPermission(ModelPermission):
-    """Model layer, then guardian's object grants on the row."""
+    """Model layer, then, on a row of the current team, the user's team role's object
+    permissions on the model and its object grants on the row (a row of another team is
+    a 404)."""
 
     def has_object_permission(self, request: Request, view: Any, obj: Model) -> bool:
-        held = object_actions_of(request.user, obj)
+        if has_team(type(obj)):
+            held = object_actions_of(request.user, obj, team_id=request_team(request).pk)
+        else:
+            held = object_actions_of(request.user, obj)
         if "view" not in held:
             raise Http404
         return required_action(request, view) in held

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema
+
 ERROR = "ErrorMessage"
 VALIDATION = "ValidationErrorList"
 
@@ -61,7 +63,7 @@ def error_codes(method: str, operation: dict[str, Any]) -> set[int]:
     codes = {401, 403, 503}
     locations = {parameter["in"] for parameter in operation.get("parameters", [])}
     has_body = "requestBody" in operation
-    if "path" in locations:
+    if "path" in locations or "header" in locations:  # X-Team-ID: a team not yours
         codes.add(404)
     if has_body or "query" in locations:
         codes.add(422)
@@ -73,6 +75,20 @@ def error_codes(method: str, operation: dict[str, Any]) -> set[int]:
         # Only the anonymous routes (login, sign-up, recovery) carry scoped throttles.
         codes.add(429)
     return codes
+
+
+class LaunchAutoSchema(AutoSchema):
+    """drf-spectacular's schema, with the `X-Team-ID` header on every operation of a
+    view that works in the current team (`team_scoped = True`, as the base viewsets
+    are)."""
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if getattr(self.view, "team_scoped", False):
+            from launch.api.teams import team_header
+
+            parameters.append(team_header)
+        return parameters
 
 
 def local_only_endpoints(endpoints: list[Any], **kwargs: Any) -> list[Any]:

@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from launch.api.filters import ObjectPermissionFilter, QueryFilterBackend, StableOrderingFilter
-from launch.api.permissions import ObjectPermission
-from launch.permissions import perm_models, with_object_actions
+from launch.api.permissions import ObjectPermission, has_team
+from launch.api.teams import request_team
+from launch.permissions import in_team, perm_models, with_object_actions
 from launch.replicas import allow_replica_reads
 
 
@@ -46,6 +47,11 @@ def _default_filter_backends() -> list[Any]:
     return [ObjectPermissionFilter, *backends]
 
 
+def _team_through_project(model: type[Model]) -> bool:
+    project = next((f for f in model._meta.concrete_fields if f.name == "project"), None)
+    return project is not None and has_team(project.related_model)  # type: ignore[arg-type]
+
+
 class LaunchGenericViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "uuid"
     permission_classes = [ObjectPermission]
@@ -56,6 +62,17 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
     # Actions whose reads tolerate a little replica lag (launch/replicas.py): served by a
     # read replica, when configured, after authentication and permissions read the primary.
     replica_actions: frozenset[str] = frozenset({"list"})
+    # Works in the current team (`X-Team-ID`, documented on each operation): by default
+    # when its model has a team (or its documents' project does); roles, users and keys
+    # do not.
+    team_scoped: bool | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.team_scoped is None:
+            model = getattr(self.queryset, "model", None)
+            scoped = model is not None and (has_team(model) or _team_through_project(model))
+            self.team_scoped = scoped
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """On a detail route checked by `ObjectPermission`, the user's object actions are
@@ -67,6 +84,9 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
         for backend in self.filter_backends:
             if backend is not ObjectPermissionFilter:
                 queryset = backend().filter_queryset(self.request, queryset, self)
+        # A row of another team is absent (404), whatever grants exist on it.
+        if has_team(queryset.model):
+            queryset = in_team(queryset, request_team(self.request).pk)
         return with_object_actions(self.request.user, queryset)
 
     def _actions_read_with_row(self, queryset: QuerySet[Any]) -> bool:
@@ -84,6 +104,8 @@ class LaunchGenericViewSet(viewsets.GenericViewSet):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        if self.team_scoped and request.user.is_authenticated:
+            request_team(request)  # a bad X-Team-ID is a 404 on every route of the view
         if self.action in self.replica_actions:
             allow_replica_reads()
 

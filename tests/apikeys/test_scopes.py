@@ -7,8 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from apps.rbac.services import role_update, user_set_roles
-from launch.permissions import share_with_user
-from tests.factories import create_item
+from tests.factories import create_item, share_in_team
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +135,7 @@ def test_a_key_cannot_change_rights_even_with_the_scope(
 @pytest.mark.promise(6)
 def test_sharing_grants_on_rows_do_not_widen_a_keys_scopes(key_client, member, stranger, make_key):
     theirs = create_item(owner=stranger)
-    share_with_user(theirs, member, ["view", "change"])
+    share_in_team(theirs, member, ["view", "change"])
     _, raw = make_key(member, scopes=["items.view_item"])
     program = key_client(raw)
     assert program.get(f"{ITEMS}{theirs.pk}").status_code == 200

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from apps.chat.models import ChatMessage, DocumentReference
-from launch.permissions import share_with_user
 from launch.vector_store.models import VectorRecord
 from tests.chat.conftest import SECRET, conversation_url, create_project, ingest, start
+from tests.factories import share_in_team
 
 pytestmark = pytest.mark.django_db
 
@@ -84,14 +84,14 @@ def test_only_passages_of_projects_the_user_may_view_reach_the_model(
 def test_a_revoked_share_retrieves_nothing_on_the_next_message(
     client_for, stranger, tides, prompt_of
 ):
-    share_with_user(tides.project, stranger, ["view"])
+    share_in_team(tides.project, stranger, ["view"])
     conversation = start(stranger, tides.project)
     client = client_for(stranger)
     first = ask(client, conversation).json()
     assert first["document_references"]
     assert "tides.txt" in prompt_of()[0]["content"]
 
-    share_with_user(tides.project, stranger, [])
+    share_in_team(tides.project, stranger, [])
     second = ask(client, conversation)
     assert second.status_code == 201
     assert second.json()["document_references"] == []

@@ -95,7 +95,9 @@ def test_the_trace_api_is_for_staff_only(client_for, member, make_user, answer, 
     }
     assert client_for(member).get(trace_url(answer)).status_code == 403
 
-    response = client_for(superuser).get(trace_url(answer))
+    assert client_for(superuser).get(trace_url(answer)).status_code == 404  # another team
+    team = {"X-Team-ID": str(answer.conversation.team_id)}
+    response = client_for(superuser).get(trace_url(answer), headers=team)
     assert response.status_code == 200
     assert response.json()["message_id"] == str(answer.pk)
     assert response.json()["data"]["retrieval"]["candidates"]

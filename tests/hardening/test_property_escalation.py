@@ -43,7 +43,7 @@ from apps.rbac.services import role_create, user_set_roles
 from apps.users.models import User
 from launch.permissions import OBJECT_ACTIONS, normalize_actions, perm_models
 from tests.conftest import PASSWORD, bearer
-from tests.factories import roles
+from tests.factories import Lab, roles
 from tests.support.reliability import record
 from tests.support.stateful import run_seeded
 
@@ -250,6 +250,9 @@ class EscalationMachine(RuleBasedStateMachine):
             self.world.role_names[role.pk] = role.name
         self.users: dict[str, User] = {}
         self.clients: dict[Any, APIClient] = {}
+        # Everyone works in one team whose role adds nothing to the grants: this machine
+        # is about global roles and sharing (teams: tests/teams/test_property_teams.py).
+        lab = Lab()
         for name, held in CAST.items():
             email = f"{name}{next(_names)}@example.com"
             if held is None:
@@ -259,6 +262,7 @@ class EscalationMachine(RuleBasedStateMachine):
             else:
                 user = User.objects.create_user(email=email, password=PASSWORD)
             user_set_roles(actor=None, user=user, roles=[roles[r] for r in held or ()])
+            lab.join(user)
             self.world.member_of[user.pk] = {roles[r].pk for r in held or ()}
             self.users[name] = user
             client = APIClient()

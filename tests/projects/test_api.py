@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.projects.models import Document, Project
-from launch.permissions import share_with_user
+from tests.factories import share_in_team
 from tests.projects.conftest import create_project, ingest, upload
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_anonymous_gets_401_on_every_route(api, document, route):
 
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
 def test_user_without_a_role_gets_403_on_every_route(client_for, roleless, document, route):
-    share_with_user(document.project, roleless, ["view", "change", "delete", "share"])
+    share_in_team(document.project, roleless, ["view", "change", "delete", "share"])
     assert send(client_for(roleless), route, document).status_code == 403
 
 
@@ -111,7 +111,7 @@ def test_stranger_search_in_a_project_they_cannot_view_is_404(client_for, strang
 
 def test_shared_view_user_reads_everything_but_writes_nothing(client_for, stranger, project):
     document = ingest(project=project)
-    share_with_user(project, stranger, ["view"])
+    share_in_team(project, stranger, ["view"])
     client = client_for(stranger)
     for url in (p_url(project), p_url(project, "/capacity"), p_url(project, "/documents")):
         assert client.get(url).status_code == 200, url
@@ -135,7 +135,7 @@ def test_shared_view_user_reads_everything_but_writes_nothing(client_for, strang
 def test_shared_change_user_uploads_edits_retries_and_deletes_documents(
     client_for, stranger, project
 ):
-    share_with_user(project, stranger, ["change"])
+    share_in_team(project, stranger, ["change"])
     client = client_for(stranger)
     response = client.post(p_url(project, "/documents"), file_payload(), format="multipart")
     assert response.status_code == 201
@@ -153,7 +153,7 @@ def test_viewer_role_reads_but_cannot_upload_even_with_a_change_grant(
     client_for, make_member, project
 ):
     viewer = make_member(role="viewer")
-    share_with_user(project, viewer, ["change"])
+    share_in_team(project, viewer, ["change"])
     client = client_for(viewer)
     assert client.get(p_url(project, "/documents")).status_code == 200
     response = client.post(p_url(project, "/documents"), file_payload(), format="multipart")
@@ -162,8 +162,8 @@ def test_viewer_role_reads_but_cannot_upload_even_with_a_change_grant(
 
 def test_superuser_passes_every_route(client_for, superuser, project):
     document = ingest(project=project)
-    client = client_for(superuser)
-    assert client.get(PROJECTS).json()["count"] == Project.objects.count()
+    client = client_for(superuser, team=project.team_id)  # any team, named
+    assert client.get(PROJECTS).json()["count"] == Project.objects.filter(team=project.team).count()
     assert client.get(p_url(project)).status_code == 200
     assert client.get(p_url(project, "/capacity")).status_code == 200
     assert client.get(d_url(document)).status_code == 200

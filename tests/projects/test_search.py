@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from apps.projects.services import document_search
-from launch.permissions import share_with_role, share_with_user
+from launch.permissions import share_with_role
 from launch.vector_store.services import SEARCH_MODES
+from tests.factories import join_team, share_in_team
 from tests.projects.conftest import create_project, ingest
 
 pytestmark = pytest.mark.django_db
@@ -94,11 +95,11 @@ def test_a_shared_project_appears_after_sharing_and_disappears_after_revoking(
     client = client_for(stranger)
     project = secret_document.project
     assert search_ids(client, "zeppelin")["count"] == 0
-    share_with_user(project, stranger, ["view"])
+    share_in_team(project, stranger, ["view"])
     assert [r["document_id"] for r in search_ids(client, "zeppelin")["data"]] == [
         str(secret_document.pk)
     ]
-    share_with_user(project, stranger, [])
+    share_in_team(project, stranger, [])
     assert search_ids(client, "zeppelin")["count"] == 0
 
 
@@ -107,6 +108,7 @@ def test_a_project_shared_with_a_role_is_searchable_by_its_members(
     client_for, make_member, roles, secret_document
 ):
     colleague = make_member(role="viewer")
+    join_team(colleague, secret_document.project.team_id, default=True)
     share_with_role(secret_document.project, roles["viewer"], ["view"])
     assert search_ids(client_for(colleague), "zeppelin")["count"] == 1
 

@@ -4,8 +4,8 @@ import pytest
 
 from apps.items.models import Item
 from apps.tags.models import Tag, TagGroupObjectPermission, TagUserObjectPermission
-from launch.permissions import share_with_role, share_with_user
-from tests.factories import create_item, create_tag
+from launch.permissions import share_with_role
+from tests.factories import create_item, create_tag, join_team, share_in_team
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def test_anonymous_gets_401(api, tag, method, on_tag):
 
 @pytest.mark.parametrize(("method", "on_tag"), ROUTES)
 def test_user_without_a_role_gets_403(client_for, roleless, tag, method, on_tag):
-    share_with_user(tag, roleless, ["view", "change", "delete"])
+    share_in_team(tag, roleless, ["view", "change", "delete"])
     response = getattr(client_for(roleless), method)(detail(tag) if on_tag else URL, {"name": "n"})
     assert response.status_code == 403
 
@@ -57,8 +57,8 @@ def test_stranger_never_sees_another_users_tags_in_list_or_count(client_for, str
 
 def test_shared_view_reads_shared_change_patches(client_for, make_member, tag):
     viewer, editor = make_member(), make_member()
-    share_with_user(tag, viewer, ["view"])
-    share_with_user(tag, editor, ["change"])
+    share_in_team(tag, viewer, ["view"])
+    share_in_team(tag, editor, ["change"])
     assert client_for(viewer).get(detail(tag)).status_code == 200
     assert client_for(viewer).patch(detail(tag), {"color": "#000000"}).status_code == 403
     assert client_for(viewer).delete(detail(tag)).status_code == 403
@@ -69,15 +69,17 @@ def test_shared_view_reads_shared_change_patches(client_for, make_member, tag):
 def test_role_share_reaches_members(client_for, make_member, roles, tag):
     share_with_role(tag, roles["viewer"], ["view"])
     viewer = make_member(role="viewer")
+    join_team(viewer, tag.team_id, default=True)  # role grants reach inside the team
     assert client_for(viewer).get(URL).json()["count"] == 1
     assert client_for(viewer).post(URL, {"name": "mine"}).status_code == 403
 
 
 def test_superuser_passes(client_for, superuser, tag):
     client = client_for(superuser)
-    assert client.get(detail(tag)).status_code == 200
-    assert client.patch(detail(tag), {"name": "renamed"}).status_code == 200
-    assert client.delete(detail(tag)).status_code == 200
+    team = {"headers": {"X-Team-ID": str(tag.team_id)}}
+    assert client.get(detail(tag), **team).status_code == 200
+    assert client.patch(detail(tag), {"name": "renamed"}, **team).status_code == 200
+    assert client.delete(detail(tag), **team).status_code == 200
 
 
 def test_create_defaults_the_colour_and_reports_the_creator(client_for, member):
@@ -121,7 +123,7 @@ def test_deleting_a_tag_detaches_it_and_removes_its_grants(
     client_for, member, stranger, roles, tag
 ):
     item = create_item(owner=member, tags=[tag])
-    share_with_user(tag, stranger, ["view"])
+    share_in_team(tag, stranger, ["view"])
     share_with_role(tag, roles["member"], ["view"])
     assert client_for(member).delete(detail(tag)).json() == {"message": "Tag deleted successfully"}
     assert Item.objects.get(pk=item.pk).tags.count() == 0

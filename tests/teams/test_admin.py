@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.defaultfilters import filesizeformat
 
 from apps.plans.models import Plan
 from apps.teams.models import Invitation, Membership, Team, TeamRole
@@ -19,7 +20,7 @@ def test_changelist_counts_members_roles_and_pending_invitations(admin_client, t
     response = admin_client.get("/admin/teams/team/?q=Acme")
     assert response.status_code == 200
     row = next(t for t in response.context["cl"].result_list if t.pk == team.pk)
-    assert (row.member_count, row.role_count, row.pending_count) == (2, 4, 1)
+    assert (row.member_count, row.role_count, row.pending_count) == (2, 5, 1)
 
 
 def test_change_page_shows_members_roles_and_invitations(admin_client, owner, team):
@@ -39,7 +40,7 @@ def test_adding_a_team_makes_the_staff_user_its_owner(admin_client):
     membership = Membership.objects.get(team=team)
     assert membership.role.key == "owner"
     assert membership.user.is_superuser
-    assert TeamRole.objects.filter(team=team).count() == 4
+    assert TeamRole.objects.filter(team=team).count() == 5
 
 
 def test_personal_teams_cannot_be_deleted_from_the_admin(admin_client, owner):
@@ -79,3 +80,14 @@ def test_renaming_in_the_admin_goes_through_the_service(admin_client, team):
     assert response.status_code == 302
     team.refresh_from_db()
     assert (team.name, team.plan) == ("Acme Renamed", pro)
+
+
+def test_change_page_shows_object_counts_and_storage(admin_client, owner, team):
+    from apps.items.services import item_create
+    from tests.projects.conftest import create_project, upload
+
+    item_create(user=owner, title="one", team=team)
+    document = upload(project=create_project(owner=owner, team=team))
+    page = admin_client.get(f"/admin/teams/team/{team.pk}/change/").content.decode()
+    assert "1 items, 0 tags, 1 projects, 1 documents, 0 conversations" in page
+    assert filesizeformat(document.file_size) in page

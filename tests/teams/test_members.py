@@ -167,3 +167,19 @@ def test_members_of_a_deleted_users_personal_team_fall_back_to_their_own(owner, 
     fallback = Membership.objects.get(user=guest, is_default=True)
     assert fallback.team.is_personal
     assert fallback.team.owner_id == guest.pk
+
+
+def test_member_add_is_for_the_system_and_managers_who_hold_the_role(team, owner, account, join):
+    from apps.rbac.rights import Refused
+    from apps.teams.services import member_add
+    from launch.errors import Conflict
+    from tests.teams.conftest import role_of
+
+    guest, colleague = account(), account()
+    join(team, colleague, "member")
+    with pytest.raises(Refused):  # a member does not manage members
+        member_add(actor=colleague, team=team, user=guest, role=role_of(team, "guest"))
+    added = member_add(actor=None, team=team, user=guest, role=role_of(team, "guest"))
+    assert (added.role.key, added.is_default) == ("guest", False)
+    with pytest.raises(Conflict):
+        member_add(actor=owner, team=team, user=guest, role=role_of(team, "viewer"))

@@ -14,10 +14,13 @@ from apps.teams.models import Membership, Team, TeamRole
 pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("apps.teams.migrations.0002_personal_teams")
+guests = importlib.import_module("apps.teams.migrations.0007_guest_role")
 
 
 def run() -> None:
-    migration.create_personal_teams(apps, SimpleNamespace(connection=connection))
+    editor = SimpleNamespace(connection=connection)
+    migration.create_personal_teams(apps, editor)
+    guests.add_guest_roles(apps, editor)  # phase 2's fifth default role
 
 
 def test_existing_users_get_a_personal_team_once(make_user, account):
@@ -31,7 +34,7 @@ def test_existing_users_get_a_personal_team_once(make_user, account):
         assert membership.role.key == "owner"
         assert membership.is_default
         keys = sorted(TeamRole.objects.filter(team=team).values_list("key", flat=True))
-        assert keys == ["admin", "member", "owner", "viewer"]
+        assert keys == ["admin", "guest", "member", "owner", "viewer"]
     assert Team.objects.get(owner=old[0]).name == "Old Timer's team"
     assert Team.objects.filter(owner=signed_up).count() == 1
     run()  # idempotent
@@ -69,3 +72,22 @@ def test_the_real_migration_runs_on_historical_models():
         assert membership.role.key == "owner"
         assert membership.is_default
     assert len({m.team.slug for m in Membership.objects.select_related("team")}) == 3
+
+
+shares = importlib.import_module("apps.teams.migrations.0008_guest_shares")
+
+
+def test_a_share_across_teams_makes_the_grantee_a_guest_of_the_objects_team(account, client_for):
+    from apps.items.services import item_create
+    from launch.permissions import share_with_user
+
+    owner, friend = account(), account()
+    item = item_create(user=owner, title="shared before teams confined")
+    share_with_user(item, friend, ["view"])  # the primitive checks no team, as before
+    shares.add_guests(apps, SimpleNamespace(connection=connection))
+    membership = Membership.objects.select_related("role").get(user=friend, team=item.team)
+    assert membership.role.key == "guest"
+    assert not membership.is_default  # its personal team stays its default
+    assert client_for(friend, team=item.team).get(f"/api/v1/items/{item.pk}").status_code == 200
+    shares.add_guests(apps, SimpleNamespace(connection=connection))  # idempotent
+    assert Membership.objects.filter(user=friend).count() == 2

@@ -18,7 +18,7 @@ def roles_url(team) -> str:
 def test_default_roles_and_their_rights(client_for, owner, team):
     body = client_for(owner).get(roles_url(team)).json()
     roles = {row["key"]: row for row in body["data"]}
-    assert set(roles) == {"owner", "admin", "member", "viewer"}
+    assert set(roles) == {"owner", "admin", "member", "viewer", "guest"}
     assert "teams.manage_members" in roles["admin"]["permissions"]
     assert "teams.manage_members" not in roles["member"]["permissions"]
     assert "items.change_item" in roles["member"]["permissions"]
@@ -126,5 +126,5 @@ def test_listing_roles_reads_a_fixed_number_of_rows(
         )
     with django_assert_max_num_queries(8):  # a query per custom role would be 12
         body = client.get(roles_url(team)).json()
-    assert body["count"] == 9
+    assert body["count"] == 10
     assert all(row["permissions"] for row in body["data"])

@@ -30,6 +30,7 @@ def test_signup_creates_a_personal_team_that_is_the_default(api, client_for):
     assert membership.team.name == "New Person's team"
     assert sorted(TeamRole.objects.filter(team=membership.team).values_list("key", flat=True)) == [
         "admin",
+        "guest",
         "member",
         "owner",
         "viewer",

@@ -107,7 +107,11 @@ def message_ask(
     """
     grounded = conversation.use_documents if use_documents is None else use_documents
     project_id = conversation.project_id
-    project = project_get(user=user, project_id=project_id) if project_id else None
+    project = (
+        project_get(user=user, project_id=project_id, team_id=conversation.team_id)
+        if project_id
+        else None
+    )
     wanted = _documents_of(project, document_ids) if document_ids else None
     with chat_message_reserved(team), transaction.atomic():
         message = ChatMessage.objects.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import transaction
 
@@ -14,6 +15,7 @@ from launch.ai.llm import ChatTurn, LLMError, get_chat_model
 from launch.ai.metering import attributed, meter_completion, metered
 from launch.errors import NotFound
 from launch.permissions import share_with_user
+from launch.teams import team_id_for
 
 # The creator's object grants; conversations have no `share`, so they stay private.
 OWNER_ACTIONS = ("view", "change", "delete")
@@ -31,16 +33,19 @@ def conversation_create(
     title: str,
     use_documents: bool = True,
     project_id: uuid.UUID | None = None,
+    team: Any = None,
 ) -> ChatConversation:
-    """Start a conversation, on a project `user` may view (else NotFound).
+    """Start a conversation in `team` (None: the user's default team), on a project of
+    that team `user` may view (else NotFound), so a conversation's team is its project's.
 
     Side effects: grants `user` view, change and delete on it.
     """
-    project = project_get(user=user, project_id=project_id) if project_id else None
+    team_id = team_id_for(user, team)
+    project = project_get(user=user, project_id=project_id, team_id=team_id) if project_id else None
     if project_id and project is None:
         raise NotFound(PROJECT_NOT_FOUND)
     conversation = ChatConversation(
-        user=user, project=project, title=title, use_documents=use_documents
+        user=user, project=project, title=title, use_documents=use_documents, team_id=team_id
     )
     conversation.full_clean()
     conversation.save()

@@ -114,22 +114,24 @@ def finished(
     return data
 
 
-def _visible(user: User) -> QuerySet[AnswerTrace]:
+def _visible(user: User, team_id: Any) -> QuerySet[AnswerTrace]:
     traces = AnswerTrace.objects.select_related("message", "message__conversation")
+    if team_id is not None:
+        traces = traces.filter(message__conversation__team_id=team_id)
     if user.is_superuser:
         return traces
-    conversations = objects_visible_to(user, ChatConversation.objects.all())
+    conversations = objects_visible_to(user, ChatConversation.objects.all(), team_id=team_id)
     return traces.filter(message__conversation__in=conversations.values("pk"))
 
 
-def trace_for(*, user: User, message_id: uuid.UUID | str) -> AnswerTrace:
-    """The trace of an answer, for staff who may see its conversation; NotFound otherwise
-    (absent, not an answer, or not visible read alike)."""
+def trace_for(*, user: User, message_id: uuid.UUID | str, team_id: Any = None) -> AnswerTrace:
+    """The trace of an answer, for staff who may see its conversation (in team
+    `team_id`); NotFound otherwise (absent, not an answer, or not visible read alike)."""
     try:
         wanted = uuid.UUID(str(message_id))
     except ValueError:
         raise NotFound("No trace for that message.") from None
-    trace = _visible(user).filter(message_id=wanted).first()
+    trace = _visible(user, team_id).filter(message_id=wanted).first()
     if trace is None:
         raise NotFound("No trace for that message.")
     return trace

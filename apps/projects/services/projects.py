@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from apps.projects.models import DEFAULT_CONTEXT_TOKENS, Document, Project
 from apps.projects.services.documents import document_delete
 from apps.users.models import User
 from launch.permissions import grant_owner_permissions
+from launch.teams import team_id_for
 
 _UNSET: object = object()
 
@@ -20,11 +23,13 @@ def project_create(
     description: str | None = None,
     system_prompt: str | None = None,
     max_context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+    team: Any = None,
 ) -> Project:
-    """Create a project owned by `user`. Side effects: grants `user` every object
-    permission on it."""
+    """Create a project owned by `user` in `team` (None: the user's default team).
+    Side effects: grants `user` every object permission on it."""
     project = Project(
         owner=user,
+        team_id=team_id_for(user, team),
         name=name,
         description=description,
         system_prompt=system_prompt,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 
@@ -34,6 +35,7 @@ def document_search(
     k: int = 10,
     mode: SearchMode = "hybrid",
     document_types: Sequence[str] | None = None,
+    team_id: Any = None,
 ) -> list[DocumentHit]:
     """The `k` best chunks among the projects `user` may view (or those of `project_ids`).
 
@@ -41,7 +43,9 @@ def document_search(
     not yours read the same). The scope list comes from the grant tables, so a user who
     may view nothing searches an empty scope and gets [] without a vector query.
     """
-    visible = project_list(user=user)
+    # Every vector's scope is a project id, so confining the scopes to the current
+    # team's visible projects confines the hits (the vector store needs no team column).
+    visible = project_list(user=user, team_id=team_id)
     if project_ids:
         wanted = set(project_ids)
         scopes = list(visible.filter(pk__in=wanted).values_list("pk", flat=True))

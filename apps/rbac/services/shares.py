@@ -25,6 +25,7 @@ from django.db import models, transaction
 
 from apps.operations.activity import record_rights_change
 from apps.rbac.rights import Refused, unrestricted
+from apps.teams.models import Membership
 from apps.users.models import User
 from launch.permissions import (
     OBJECT_ACTIONS,
@@ -39,6 +40,10 @@ from launch.permissions import (
 )
 
 OWNER_FIXED = "The owner's permissions cannot be changed."
+OUTSIDE_TEAM = (
+    "This user is not a member of this object's team; invite them to the team first "
+    "(as a guest, to share only this)."
+)
 ROLE_MANAGEMENT = "auth.change_group"
 
 
@@ -57,7 +62,8 @@ def _check(
     removed: set[str],
 ) -> None:
     opts = obj._meta
-    held = object_actions_of(actor, obj)
+    # What the sharer holds in the object's team: its team role's actions and its grants.
+    held = object_actions_of(actor, obj, team_id=getattr(obj, "team_id", None))
     if "share" not in held or not actor.has_perm(f"{opts.app_label}.share_{opts.model_name}"):
         raise Refused("You may not share this.")
     is_owner = actor.pk == owner_id
@@ -73,6 +79,15 @@ def _check(
         )
 
 
+def _in_team(user: User, obj: models.Model) -> bool:
+    """Whether `user` belongs to `obj`'s team (sharing stays inside a team; revoking a
+    former member's grants is always allowed)."""
+    team_id = getattr(obj, "team_id", None)
+    if team_id is None:
+        return True
+    return Membership.objects.filter(user_id=user.pk, team_id=team_id).exists()
+
+
 def share_check(
     *,
     actor: User | None,
@@ -83,7 +98,8 @@ def share_check(
 ) -> tuple[set[str], dict[str, Any]] | None:
     """Decide a `share_set` without writing: None when it changes nothing (your own
     grants, or the same set), else (the actions wanted, the grants held now: action ->
-    granter). Raises Refused (403) or ValidationError (422) as `share_set` would."""
+    granter). Raises Refused (403) or ValidationError (422) as `share_set` would: 422
+    also for a user outside the object's team (issue 13)."""
     if (user is None) == (role is None):
         raise ValueError("Give exactly one of user or role.")
     try:
@@ -95,6 +111,8 @@ def share_check(
         return None
     if user is not None and user.pk == owner_id:
         raise ValidationError({"user_id": [OWNER_FIXED]})
+    if user is not None and wanted and not _in_team(user, obj):
+        raise ValidationError({"user_id": [OUTSIDE_TEAM]})
     current = grants_of(obj, user=user, role=role)
     added, removed = wanted - current.keys(), current.keys() - wanted
     if not added and not removed:

@@ -11,11 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.operations.activity import record_rights_change
-from apps.rbac.rights import require_superuser
 from apps.teams.models import OWNER, Membership, Team, TeamRole
 from apps.teams.roles import MANAGE_MEMBERS
 from apps.teams.services.access import require_holds_team_role, require_team_permission
-from apps.teams.services.teams import default_membership_exists, restore_default
+from apps.teams.services.teams import restore_default
 from apps.users.models import User
 from launch.errors import Conflict, NotFound
 
@@ -129,20 +128,21 @@ def member_remove(*, actor: User | None, team: Team, membership: Membership) -> 
 
 @transaction.atomic
 def member_add(*, actor: User | None, team: Team, user: User, role: TeamRole) -> Membership:
-    """Add `user` to `team` with `role` without an invitation. People join by invitation;
-    this is for the system (`seed_demo`, fixtures: `actor=None`) and superusers (403 for
-    anyone else). 409 for a member already.
+    """Add `user` to `team` with `role` directly, without an invitation: for the system
+    (commands, data seeding; `actor=None`) and team managers who may hand out the role.
+    People join through invitations in the API. 409 if already a member.
 
-    Side effects: the membership (the user's default team when it has none); an
-    activity entry on the team."""
-    require_superuser(actor, "add members without an invitation")
-    if role.team_id != team.pk:
+    Side effects: the membership (never the user's default team); an activity entry on
+    the team."""
+    if not Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").exists():
         raise NotFound()
+    if role.team_id != team.pk:
+        raise ValidationError({"role_id": ["No role with this id in this team."]})
+    require_team_permission(actor, team, MANAGE_MEMBERS, "add members")
+    require_holds_team_role(actor, team, role, f"give the role {role.name}")
     if Membership.objects.filter(team=team, user=user).exists():
         raise Conflict(ALREADY_MEMBER)
-    membership = Membership.objects.create(
-        team=team, user=user, role=role, is_default=not default_membership_exists(user)
-    )
+    membership = Membership.objects.create(team=team, user=user, role=role)
     record_rights_change(
         actor=actor,
         target=team,

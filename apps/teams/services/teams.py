@@ -11,12 +11,15 @@ from django.utils.text import slugify
 
 from apps.operations.activity import record_rights_change
 from apps.plans.models import Plan
+from apps.projects.models import Project
+from apps.projects.services import project_delete
 from apps.rbac.rights import Refused, require_superuser
 from apps.teams.models import ADMIN, DEFAULT_ROLE_KEYS, OWNER, Membership, Team, TeamRole
 from apps.teams.roles import CHANGE_TEAM, DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_NAMES
 from apps.teams.services.access import is_team_owner, require_team_permission
 from apps.users.models import User
 from launch.errors import Conflict
+from launch.rights_cache import user_rights_changed
 
 # `team_update`'s plan when the caller leaves it as it is (None is the default plan).
 UNCHANGED = object()
@@ -165,6 +168,10 @@ def _delete(team: Team) -> None:
     defaulted = [
         m.user for m in Membership.objects.filter(team=team, is_default=True).select_related("user")
     ]
+    # Its projects through their service (documents' files and vectors go too); the
+    # other objects (items, tags, conversations) and their grants cascade.
+    for project in Project.objects.filter(team=team).select_for_update():
+        project_delete(project=project)
     team.delete()
     for user in defaulted:
         restore_default(user)
@@ -177,6 +184,7 @@ def restore_default(user: User) -> None:
     personal = Team.objects.filter(owner=user, is_personal=True).first()
     if personal is not None:
         Membership.objects.filter(team=personal, user=user).update(is_default=True)
+        user_rights_changed([user.pk])  # its default team is part of its cached rights
 
 
 @transaction.atomic

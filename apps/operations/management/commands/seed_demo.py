@@ -109,7 +109,21 @@ class Command(BaseCommand):
             self.created += 1
             self.stdout.write(f"  {email} / {password}  (role {role}; shown only now)")
 
+    def _guests_of_alice(self) -> None:
+        """Sharing stays inside a team (docs/teams.md): Bob and Carol join Alice's
+        personal team as guests, so what she shares with them reaches them there."""
+        from apps.teams.models import GUEST, Membership, TeamRole
+        from apps.teams.services import member_add, team_ensure_personal
+
+        alice, *others = (self._user(email) for email, *_ in USERS[:3])
+        team = team_ensure_personal(user=alice)
+        for user in others:
+            if not Membership.objects.filter(team=team, user=user).exists():
+                guest = TeamRole.objects.get(team=team, key=GUEST)
+                member_add(actor=None, team=team, user=user, role=guest)
+
     def items(self) -> None:
+        self._guests_of_alice()
         alice, bob, carol = (self._user(email) for email, *_ in USERS[:3])
         tags = {}
         for name, color in TAGS:
