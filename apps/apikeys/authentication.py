@@ -67,7 +67,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         apikey_record_use(key=key, address=BaseThrottle().get_ident(request), now=now)
         # The team's plan limits its keys' requests per minute: a 429 in the envelope
         # past it; the window goes on the request for the X-RateLimit-* headers.
-        request._request.rate_limit = api_key_request_admit(request, user=user)  # type: ignore[attr-defined]
+        request._request.rate_limit = api_key_request_admit(request, user=user, key=key)  # type: ignore[attr-defined]
         return user, key
 
     def _presented(self, request: Request) -> str | None:

@@ -66,20 +66,27 @@ def team_for_user(user_id: Any) -> Team | None:
     return membership.team if membership else None
 
 
-def team_for_request(request: Any, *, user: Any = None) -> Team | None:
-    """The team a request's quotas count against. `user` is given while the request is
-    being authenticated (`request.user` is not set yet)."""
+def team_for_request(request: Any, *, user: Any = None, key: Any = None) -> Team | None:
+    """The team a request's quotas count against: its current team (`X-Team-ID`, else
+    the user's default team; launch.api.teams). While an API-key request is being
+    authenticated (`user` and `key` given, `request.user` not set yet), a team key's
+    team, else the key owner's default team: a personal key's per-minute rate is its
+    owner's default team's."""
+    if key is not None:
+        if getattr(key, "team_id", None) is not None:
+            return Team.objects.select_related("plan").filter(pk=key.team_id).first()
+        return team_for_user(user.pk) if user is not None else None
     user = user if user is not None else request.user
     if user is None or not user.is_authenticated:
         return None
-    # teams phase 2: request's current team (X-Team-ID, checked for membership)
-    return team_for_user(user.pk)
+    from launch.api.teams import request_team
+
+    return Team.objects.select_related("plan").filter(pk=request_team(request).pk).first()
 
 
 def team_for_project(project: Any) -> Team | None:
-    """The team a project's documents count against."""
-    # teams phase 2: project.team
-    return team_for_user(project.owner_id)
+    """The team a project's documents count against: the project's."""
+    return Team.objects.select_related("plan").filter(pk=project.team_id).first()
 
 
 def plan_of(team: Team | None) -> Plan | None:
@@ -108,10 +115,7 @@ def team_documents_usage(team: Team) -> tuple[int, int]:
     """(documents, bytes) the team holds."""
     from apps.projects.models import Document
 
-    # teams phase 2: Document.objects.filter(project__team=team)
-    documents = Document.objects.filter(
-        project__owner__memberships__team=team, project__owner__memberships__is_default=True
-    )
+    documents = Document.objects.filter(project__team=team)
     totals = documents.aggregate(count=Count("id"), size=Coalesce(Sum("file_size"), 0))
     return int(totals["count"]), int(totals["size"])
 
@@ -277,12 +281,8 @@ def team_chat_messages_since(team: Team, since: datetime.datetime) -> int:
     """Messages the team's members sent since `since` (the counter's seed)."""
     from apps.chat.models import ChatMessage
 
-    # teams phase 2: the team the message was sent in (conversation.project.team / request's)
     return ChatMessage.objects.filter(
-        role=ChatMessage.Role.USER,
-        created_at__gte=since,
-        conversation__user__memberships__team=team,
-        conversation__user__memberships__is_default=True,
+        role=ChatMessage.Role.USER, created_at__gte=since, conversation__team=team
     ).count()
 
 
@@ -344,13 +344,13 @@ def chat_message_reserved(team: Team | None) -> Iterator[None]:
 # --- API-key requests per minute (429) ------------------------------------------------
 
 
-def api_key_request_admit(request: Any, *, user: Any) -> Window | None:
+def api_key_request_admit(request: Any, *, user: Any, key: Any) -> Window | None:
     """Count one API-key request against the team's per-minute rate, all its keys
     together, in a fixed window (the clock's minute); refuse (RateLimited, 429) past it.
 
     Returns the window for the `X-RateLimit-*` headers (None: unlimited).
     """
-    team = team_for_request(request, user=user)
+    team = team_for_request(request, user=user, key=key)
     plan = plan_of(team)
     if team is None or plan is None or plan.api_key_requests_per_minute is None:
         return None

@@ -175,3 +175,20 @@ def test_team_keys_are_counted_per_team(client_for, owner, team, settings):
     assert create(client_for(owner), team).status_code == 409
     personal = client_for(owner).post("/api/v1/api-keys", {"name": "me", "scopes": []})
     assert personal.status_code == 201
+
+
+def test_a_team_key_works_in_its_team_and_no_other(client_for, owner, team):
+    from apps.items.services import item_create
+
+    in_team = item_create(user=owner, title="team notes", team=team)
+    personal = item_create(user=owner, title="my own notes", team=None)
+    raw = create(client_for(owner), team).json()["key"]
+    # No header: the key's team, not its creator's default (personal) team.
+    listed = key_client(raw).get("/api/v1/items/").json()
+    assert [row["id"] for row in listed["data"]] == [str(in_team.pk)]
+    assert key_client(raw).get(f"/api/v1/items/{personal.pk}").status_code == 404
+    # Naming the key's own team is fine; naming any other (even the creator's) is a 404.
+    same = key_client(raw).get("/api/v1/items/", HTTP_X_TEAM_ID=str(team.pk))
+    assert same.status_code == 200
+    other = key_client(raw).get("/api/v1/items/", HTTP_X_TEAM_ID=str(personal.team_id))
+    assert other.status_code == 404

@@ -105,7 +105,11 @@ def conversation_generate_title(*, conversation_id: uuid.UUID | str) -> str | No
     first = list(conversation.messages.filter(incomplete=False).order_by("created_at", "id")[:2])
     if not first or first[0].role != ChatMessage.Role.USER:
         return None
-    who = {"user": conversation.user_id, "project_id": conversation.project_id}
+    who = {
+        "user": conversation.user_id,
+        "project_id": conversation.project_id,
+        "team_id": conversation.team_id,
+    }
     with attributed(**who, conversation_id=conversation.pk):
         title = _title_for(first)
     with transaction.atomic():

@@ -108,7 +108,11 @@ def _run(document_id: uuid.UUID | str, call_key: str | None = None) -> int:
     # Every live version: the active one and, while a model change is being built,
     # the new one, so both stay complete and either can serve the project's searches.
     records: list[RecordIn] = []
-    who = {"user": document.uploaded_by_id, "project_id": document.project_id}
+    who = {
+        "user": document.uploaded_by_id,
+        "project_id": document.project_id,
+        "team_id": document.project.team_id,
+    }
     with attributed(**who, document_id=document.pk):
         for number, version in enumerate(live_versions(scope_id=document.project_id)):
             records += _embed(
