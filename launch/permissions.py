@@ -220,17 +220,31 @@ def _stable_ordering(queryset: QuerySet[Any]) -> list[str] | None:
     return ordering
 
 
-def visible_page(queryset: QuerySet[M], skip: int, limit: int) -> QuerySet[M]:
+# The attribute (or the key, for `values()` rows) that carries the count on each row of
+# a page read by `visible_page(..., count_up_to=N)`.
+VISIBLE_COUNT = "launch_visible_count"
+
+
+def visible_page(
+    queryset: QuerySet[M], skip: int, limit: int, *, count_up_to: int | None = None
+) -> QuerySet[M]:
     """Rows `skip` to `skip + limit` of `queryset` (narrowed by `objects_visible_to`,
     then filtered and ordered), read so that the cost follows the page.
 
     The first `skip + limit` rows of the visible set are among the first `skip + limit`
     rows the user owns (in the list's order: an index walk on the owner column) and the
-    rows shared with it, so the page is read from those ids alone."""
+    rows shared with it, so the page is read from those ids alone.
+
+    With `count_up_to`, every row also carries `visible_count(queryset, count_up_to)` as
+    `VISIBLE_COUNT`, computed in the same statement (issue 12: a list is one round trip
+    and one plan, not two)."""
     visibility, base = _split(queryset)
     ordering = _stable_ordering(queryset)
+    counted: dict[str, Any] = {}
+    if count_up_to is not None:
+        counted[VISIBLE_COUNT] = _visible_count_sql(queryset, count_up_to)
     if visibility is None or ordering is None:
-        return queryset[skip : skip + limit]
+        return queryset.annotate(**counted)[skip : skip + limit]
     window = visibility.shared
     if visibility.owner_field is not None:
         owned = base.filter(**{visibility.owner_field: visibility.user_id})
@@ -240,7 +254,8 @@ def visible_page(queryset: QuerySet[M], skip: int, limit: int) -> QuerySet[M]:
         shared_sql, shared_params = visibility.shared.sql, visibility.shared.params
         # The owned part compiled by the ORM (with the list's filters), then the shared ids.
         window = RawSQL(f"({first}) UNION ALL ({shared_sql})", [*params, *shared_params])  # noqa: S611
-    return base.filter(pk__in=window).order_by(*ordering)[skip : skip + limit]
+    page = base.filter(pk__in=window).annotate(**counted)
+    return page.order_by(*ordering)[skip : skip + limit]
 
 
 def visible_count(queryset: QuerySet[Any], up_to: int) -> int:
@@ -251,12 +266,30 @@ def visible_count(queryset: QuerySet[Any], up_to: int) -> int:
     visibility, base = _split(queryset)
     if visibility is None:
         return queryset.count()
+    return min(_bounded_rows(visibility, base, up_to).count(), up_to)
+
+
+def _bounded_rows(visibility: _Visibility, base: QuerySet[Any], up_to: int) -> QuerySet[Any]:
+    """The ids `visible_count` counts: at most `up_to + 1` owned and `up_to + 1` shared."""
     shared = base.filter(pk__in=visibility.shared).order_by().values("pk")[: up_to + 1]
-    counted = shared
-    if visibility.owner_field is not None:
-        owned = base.filter(**{visibility.owner_field: visibility.user_id})
-        counted = owned.order_by().values("pk")[: up_to + 1].union(shared)
-    return min(counted.count(), up_to)
+    if visibility.owner_field is None:
+        return shared
+    owned = base.filter(**{visibility.owner_field: visibility.user_id})
+    return owned.order_by().values("pk")[: up_to + 1].union(shared)
+
+
+def _visible_count_sql(queryset: QuerySet[Any], up_to: int) -> RawSQL:
+    """`visible_count(queryset, up_to)` as an uncorrelated scalar subquery, which
+    PostgreSQL runs once per statement (an InitPlan), whatever the number of rows.
+    The inner SQL is the ORM's own compilation; values stay parameters."""
+    visibility, base = _split(queryset)
+    if visibility is None:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        counted = f"SELECT count(*) FROM ({sql}) launch_counted"  # noqa: S608
+        return RawSQL(counted, params, models.IntegerField())  # noqa: S611
+    sql, params = _bounded_rows(visibility, base, up_to).query.sql_with_params()
+    bounded = f"SELECT LEAST(count(*), %s) FROM ({sql}) launch_counted"  # noqa: S608
+    return RawSQL(bounded, [up_to, *params], models.IntegerField())  # noqa: S611
 
 
 def with_object_actions(user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
