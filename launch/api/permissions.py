@@ -109,11 +109,11 @@ def permission_model(view: Any) -> type[Model]:
     the model of `get_queryset()`."""
     declared = getattr(view, "permission_model", None)
     if declared is not None:
-        return declared  # type: ignore[no-any-return]
+        return declared
     queryset = getattr(view, "queryset", None)
     if isinstance(queryset, QuerySet):
         return queryset.model
-    return view.get_queryset().model  # type: ignore[no-any-return]
+    return view.get_queryset().model
 
 
 class ModelPermission(BasePermission):
