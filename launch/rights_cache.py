@@ -13,7 +13,8 @@ under:
 - the user's generation (`rights:user:<id>`), replaced when that user's roles, own
   permissions or flags change (`user_rights_changed`);
 - the roles' generation (`rights:roles`), replaced when any role's permissions change or a
-  role is deleted (`role_rights_changed`), which concerns every member at once.
+  role is renamed or deleted (`role_rights_changed`, also on every save of a role),
+  which concerns every member at once.
 
 An entry whose generations are not the current ones is recomputed. Generations are
 random tokens, not counters: a generation evicted from the cache comes back as a new
@@ -67,10 +68,12 @@ _ATTR = "_launch_rights"
 @dataclass(frozen=True)
 class Rights:
     """What a user holds outside object grants: model permissions as `app.codename`
-    (its own and its roles'), and the ids of its roles."""
+    (its own and its roles'), the ids of its roles, and their names (sorted), which the
+    user's public representation shows."""
 
     permissions: frozenset[str]
     group_ids: tuple[int, ...]
+    role_names: tuple[str, ...] = ()
 
 
 def _user_key(user_id: Any) -> str:
@@ -78,7 +81,8 @@ def _user_key(user_id: Any) -> str:
 
 
 def _entry_key(user_id: Any) -> str:
-    return f"rights:entry:{user_id}"
+    # v2: entries carry role names; an entry of the earlier shape is never read back.
+    return f"rights:entry:v2:{user_id}"
 
 
 def _row_key(user_id: Any) -> str:
@@ -96,10 +100,11 @@ def _read(user: User) -> Rights:
         .distinct()
     )
     through = get_user_model().groups.through.objects
-    group_ids = through.filter(user_id=user.pk).values_list("group_id", flat=True)
+    roles = dict(through.filter(user_id=user.pk).values_list("group_id", "group__name"))
     return Rights(
         permissions=frozenset(f"{app}.{codename}" for app, codename in rows),
-        group_ids=tuple(sorted(group_ids)),
+        group_ids=tuple(sorted(roles)),
+        role_names=tuple(sorted(roles.values())),
     )
 
 
@@ -194,6 +199,12 @@ def user_for_token(user_id: Any) -> tuple[User, str] | None:
     if entry is not None and entry[0] == generations:
         user.__dict__[_ATTR] = entry[1]
     return user, digest
+
+
+def role_saved(sender: Any, **kwargs: Any) -> None:
+    """Connected to the role model's `post_save` and `post_delete`: a renamed or deleted
+    role changes its members' cached role names."""
+    role_rights_changed()
 
 
 def user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -15,10 +15,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.rbac.services import user_set_flags
+from apps.rbac.services import role_create, role_update, user_set_flags, user_set_roles
 from apps.users.models import User
 from apps.users.services import user_revoke_tokens
 from tests.conftest import PASSWORD
+from tests.factories import roles
+
+__all__ = ["roles"]  # fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +113,32 @@ def test_an_evicted_generation_reads_the_row_again(warm):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(ME).status_code == 200
     assert user_row_queries(captured), "read from the database"
+
+
+def test_a_warm_request_for_me_runs_no_query(warm):
+    # The row and the role names come with the rights, from the cache.
+    _, client = warm
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(ME).status_code == 200
+    assert captured.captured_queries == []
+
+
+def test_role_changes_are_seen_by_the_next_request(warm, roles, superuser, client_for):
+    user, client = warm
+    assert client.get(ME).json()["roles"] == []
+    user_set_roles(actor=superuser, user=user, roles=[roles["member"]])
+    assert client.get(ME).json()["roles"] == ["member"]
+
+
+def test_a_renamed_role_is_seen_by_the_next_request(warm, superuser):
+    user, client = warm
+    role = role_create(actor=None, name="readers", permissions=[])
+    user_set_roles(actor=superuser, user=user, roles=[role])
+    assert client.get(ME).json()["roles"] == ["readers"]
+    role_update(actor=superuser, role=role, name="watchers")
+    assert client.get(ME).json()["roles"] == ["watchers"]
+    role.name = "lookers"
+    role.save()  # a save outside the services (the admin, a shell)
+    assert client.get(ME).json()["roles"] == ["lookers"]
+    role.delete()
+    assert client.get(ME).json()["roles"] == []
