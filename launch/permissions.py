@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, Group, Permission
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
-from django.db.models import OuterRef, Q, QuerySet, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
@@ -298,17 +298,33 @@ def with_object_actions(user: User | AnonymousUser, queryset: QuerySet[M]) -> Qu
     a detail route then costs one query for the row and its permission check."""
     if not user.is_authenticated or not user.is_active or user.is_superuser:
         return queryset
-    user_model, group_model = perm_models(queryset.model)
-    row = OuterRef("pk")
-    own = user_model.objects.filter(user_id=user.pk, content_object_id=row)
+    model = queryset.model
+    user_model, group_model = perm_models(model)
+    # Plain SQL, as in `objects_visible_to`: two ORM array subqueries cost ~15% of a
+    # detail route's CPU to build and compile. Correlated to the row through the
+    # model's own table, which a detail route's query reads unaliased.
+    row = f"{_table(model)}.{_column(model, model._meta.pk.name)}"
+    permission_table = _table(Permission)
+
+    def held(grant_model: type[Any], principal: str) -> str:
+        return (
+            f"ARRAY(SELECT p.codename FROM {_table(grant_model)} g "  # noqa: S608
+            f"JOIN {permission_table} p ON p.id = g.{_column(grant_model, 'permission')} "
+            f"WHERE g.{principal} AND g.{_column(grant_model, 'content_object')} = {row})"
+        )
+
+    codenames = ArrayField(models.CharField())
     annotations: dict[str, Any] = {
         "launch_actions_of": Value(user.pk, output_field=models.UUIDField()),
-        "launch_actions_own": ArraySubquery(own.values("permission__codename")),
+        "launch_actions_own": RawSQL(  # noqa: S611 - identifiers from metadata, values params
+            held(user_model, f"{_column(user_model, 'user')} = %s"), [user.pk], codenames
+        ),
     }
     if group_ids := _group_ids(user):
-        via_roles = group_model.objects.filter(group_id__in=group_ids, content_object_id=row)
-        annotations["launch_actions_roles"] = ArraySubquery(
-            via_roles.values("permission__codename")
+        annotations["launch_actions_roles"] = RawSQL(  # noqa: S611 - as above
+            held(group_model, f"{_column(group_model, 'group')} = ANY(%s)"),
+            [list(group_ids)],
+            codenames,
         )
     return queryset.annotate(**annotations)
 
