@@ -313,7 +313,7 @@ def with_object_actions(user: User | AnonymousUser, queryset: QuerySet[M]) -> Qu
             f"WHERE g.{principal} AND g.{_column(grant_model, 'content_object')} = {row})"
         )
 
-    codenames = ArrayField(models.CharField())
+    codenames: ArrayField[Any, Any] = ArrayField(models.CharField())
     annotations: dict[str, Any] = {
         "launch_actions_of": Value(user.pk, output_field=models.UUIDField()),
         "launch_actions_own": RawSQL(  # noqa: S611 - identifiers from metadata, values params
