@@ -183,16 +183,19 @@ def user_for_token(user_id: Any) -> tuple[User, str] | None:
         return _read_user(user_id)
     row = found.get(keys[3])
     if row is not None and row[0] == generations[0]:
-        user = get_user_model().from_db(DEFAULT_DB_ALIAS, _row_fields(), row[1])
+        # By name: a column added since the row was cached is deferred (read if asked).
+        names = [name for name in _row_fields() if name in row[1]]
+        values = [row[1][name] for name in names]
+        user = get_user_model().from_db(DEFAULT_DB_ALIAS, names, values)
         digest: str = row[2]
     else:
         read = _read_user(user_id)
         if read is None:
             return None
         user, digest = read
-        values = [getattr(user, name) for name in _row_fields()]
+        columns = {name: getattr(user, name) for name in _row_fields()}
         try:
-            cache.set(keys[3], (generations[0], values, digest), TIMEOUT)
+            cache.set(keys[3], (generations[0], columns, digest), TIMEOUT)
         except Exception:
             logger.warning("rights cache unavailable", exc_info=True)
     entry = found.get(keys[2])

@@ -142,3 +142,13 @@ def test_a_renamed_role_is_seen_by_the_next_request(warm, superuser):
     assert client.get(ME).json()["roles"] == ["lookers"]
     role.delete()
     assert client.get(ME).json()["roles"] == []
+
+
+def test_a_column_missing_from_a_cached_row_is_read_from_the_database(warm):
+    # As after a deploy that added a column: the row cached before lacks it.
+    user, client = warm
+    key = f"rights:row:{user.pk}"
+    generation, columns, digest = cache.get(key)
+    del columns["full_name"]
+    cache.set(key, (generation, columns, digest))
+    assert client.get(ME).json()["full_name"] == "Before"
