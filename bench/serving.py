@@ -278,7 +278,9 @@ def make_server(name: str, database_url: str, **extra: str) -> Server:
             "--port", str(port), "--workers", str(WORKERS),
         ]  # fmt: skip
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}
-        env["PYTHONPATH"] = str(ROOT)
+        # An inherited PYTHONPATH is kept after the project (e.g. requirements/bench.txt
+        # installed with `pip install --target DIR` beside a venv one may not change).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         return Server(name, cmd, env, port)
     raise SystemExit(f"unknown server {name}")
 

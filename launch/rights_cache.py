@@ -18,7 +18,8 @@ under:
 - the user's generation (`rights:user:<id>`), replaced when that user's roles, own
   permissions or flags change (`user_rights_changed`);
 - the roles' generation (`rights:roles`), replaced when any role's permissions change or a
-  role is deleted (`role_rights_changed`), which concerns every member at once.
+  role is renamed or deleted (`role_rights_changed`, also on every save of a role),
+  which concerns every member at once.
 
 An entry whose generations are not the current ones is recomputed. Generations are
 random tokens, not counters: a generation evicted from the cache comes back as a new
@@ -26,8 +27,17 @@ token, so an entry computed before the eviction can never match again.
 
 The replacement happens at once and again when the transaction commits, so a request
 that read the old rows between the two cannot leave them cached under the new
-generation. Whatever is not cached here is read fresh on every request: the user row
-(`is_active`, `is_superuser`, loaded by authentication) and object grants.
+generation.
+
+The user row that authentication loads (`is_active`, `is_superuser`, `token_version`...)
+is cached the same way, under the user's generation (`user_for_token`): every save or
+deletion of a user replaces it (signals connected in launch/apps.py), and so do the
+writes that bypass `save()` (`user_revoke_tokens`, the flag changes of
+`apps.rbac.services`). The password hash is not cached: its md5, which is what the
+access token's revoke claim (`hash_password`) is compared with, stands in for it, and
+the field is deferred on the cached user (read from the database if something asks).
+So a warm authenticated request reads the user and its rights in one cache round trip
+and no query. Object grants are never cached.
 """
 
 from __future__ import annotations
@@ -43,8 +53,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 if TYPE_CHECKING:
     from apps.users.models import User
@@ -61,12 +73,14 @@ _ATTR = "_launch_rights"
 @dataclass(frozen=True)
 class Rights:
     """What a user holds outside object grants: model permissions as `app.codename`
-    (its own and its roles'), the ids of its roles, and its teams (issue 13): the
-    permissions its team role carries in each team it belongs to (by team id, as a
-    string), and its default team's id."""
+    (its own and its roles'), the ids of its roles and their names (sorted), which the
+    user's public representation shows, and its teams (issue 13): the permissions its
+    team role carries in each team it belongs to (by team id, as a string), and its
+    default team's id."""
 
     permissions: frozenset[str]
     group_ids: tuple[int, ...]
+    role_names: tuple[str, ...] = ()
     teams: dict[str, frozenset[str]] = field(default_factory=dict)
     default_team: str | None = None
 
@@ -76,9 +90,13 @@ def _user_key(user_id: Any) -> str:
 
 
 def _entry_key(user_id: Any) -> str:
-    # v2: entries carry the user's teams (issue 13); an entry of the older shape is
+    # v3: entries carry role names and the user's teams; an entry of an earlier shape is
     # never read back as this one.
-    return f"rights:entry:v2:{user_id}"
+    return f"rights:entry:v3:{user_id}"
+
+
+def _row_key(user_id: Any) -> str:
+    return f"rights:row:{user_id}"
 
 
 def _token() -> str:
@@ -92,11 +110,12 @@ def _read(user: User) -> Rights:
         .distinct()
     )
     through = get_user_model().groups.through.objects
-    group_ids = through.filter(user_id=user.pk).values_list("group_id", flat=True)
+    roles = dict(through.filter(user_id=user.pk).values_list("group_id", "group__name"))
     teams, default_team = _read_teams(user)
     return Rights(
         permissions=frozenset(f"{app}.{codename}" for app, codename in rows),
-        group_ids=tuple(sorted(group_ids)),
+        group_ids=tuple(sorted(roles)),
+        role_names=tuple(sorted(roles.values())),
         teams=teams,
         default_team=default_team,
     )
@@ -167,6 +186,74 @@ def rights_of(user: User) -> Rights:
     assert held is not None
     user.__dict__[_ATTR] = held
     return held
+
+
+def _row_fields() -> list[str]:
+    """The user columns cached for authentication: every one but the password hash."""
+    return [f.attname for f in get_user_model()._meta.concrete_fields if f.attname != "password"]
+
+
+def _read_user(user_id: Any) -> tuple[User, str] | None:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return None
+    return user, get_md5_hash_password(user.password)
+
+
+def user_for_token(user_id: Any) -> tuple[User, str] | None:
+    """The user an access token names, with the md5 of its password hash (what the
+    token's revoke claim is compared with), or None if there is no such user.
+
+    From the cache when the user's generation is current: one round trip that also
+    brings the user's rights (`rights_of` then asks nothing), no query. Else the
+    database (one query), then cached under the generation read before it."""
+    try:
+        user_id = get_user_model()._meta.pk.to_python(user_id)
+    except ValidationError:
+        return None
+    if not settings.RIGHTS_CACHE:
+        return _read_user(user_id)
+    keys = (_user_key(user_id), ROLES_KEY, _entry_key(user_id), _row_key(user_id))
+    try:
+        found = cache.get_many(keys)
+        generations = (_generation(keys[0], found), _generation(keys[1], found))
+    except Exception:  # the cache is down: the database still answers
+        logger.warning("rights cache unavailable", exc_info=True)
+        return _read_user(user_id)
+    row = found.get(keys[3])
+    if row is not None and row[0] == generations[0]:
+        # By name: a column added since the row was cached is deferred (read if asked).
+        names = [name for name in _row_fields() if name in row[1]]
+        values = [row[1][name] for name in names]
+        user = get_user_model().from_db(DEFAULT_DB_ALIAS, names, values)
+        digest: str = row[2]
+    else:
+        read = _read_user(user_id)
+        if read is None:
+            return None
+        user, digest = read
+        columns = {name: getattr(user, name) for name in _row_fields()}
+        try:
+            cache.set(keys[3], (generations[0], columns, digest), TIMEOUT)
+        except Exception:
+            logger.warning("rights cache unavailable", exc_info=True)
+    entry = found.get(keys[2])
+    if entry is not None and entry[0] == generations:
+        user.__dict__[_ATTR] = entry[1]
+    return user, digest
+
+
+def role_saved(sender: Any, **kwargs: Any) -> None:
+    """Connected to the role model's `post_save` and `post_delete`: a renamed or deleted
+    role changes its members' cached role names."""
+    role_rights_changed()
+
+
+def user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Connected to the user model's `post_save` and `post_delete`: any change of a user
+    row (flags, token version, password, email, deletion) makes its cached row and
+    rights stale."""
+    user_rights_changed([instance.pk])
 
 
 def forget(user: Any) -> None:

@@ -25,6 +25,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from apps.users.models import User, normalize_email
 from launch import errors
+from launch.rights_cache import user_rights_changed
 
 DUPLICATE_EMAIL = "The user with this email already exists in the system."
 EMAIL_TAKEN = "User with this email already exists"
@@ -55,6 +56,7 @@ def user_revoke_tokens(*, user: User) -> int:
     Side effects: inserts BlacklistedToken rows (one statement); updates the user's
     `token_version` (also on the `user` object, so a later save keeps it)."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user_rights_changed([user.pk])  # `update` sends no signal: the cached row is stale
     user.refresh_from_db(fields=["token_version"])
     pending = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     rows = [BlacklistedToken(token_id=pk) for pk in pending.values_list("pk", flat=True)]

@@ -16,9 +16,11 @@ The cookie path is what a browser front end uses (the upstream SPA sends nothing
 - a cookie session that cannot be renewed answers 401 and clears both cookies, so the
   browser is anonymous on its next request instead of stuck with a dead cookie.
 
-simplejwt loads the user on every request (one primary-key query). That is deliberate: a
-deactivated user, or one whose password changed (the token's `hash_password` claim),
-is refused at once instead of at the access token's expiry.
+The user is checked on every request. That is deliberate: a deactivated user, or one
+whose password changed (the token's `hash_password` claim) or whose tokens were revoked
+(`ver`), is refused at once instead of at the access token's expiry. Its row comes from
+the shared cache while no write has touched it (`launch.rights_cache.user_for_token`),
+else from the database.
 """
 
 from __future__ import annotations
@@ -33,10 +35,13 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from launch.api.origins import cookie_write_refusal
 from launch.errors import NotAuthenticated
+from launch.rights_cache import user_for_token
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -60,7 +65,27 @@ class JWTAuthentication(BaseJWTAuthentication):
         return self.get_user(validated), validated
 
     def get_user(self, validated_token: Any) -> Any:
-        user = super().get_user(validated_token)
+        """simplejwt's checks (the user exists and is active, the password is the one the
+        token was issued under), on the user row from `launch.rights_cache` (issue 12: a
+        warm request reads its user and rights in one cache round trip, no query; any
+        change to the row invalidates it), then the token version."""
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError as error:
+            raise InvalidToken("Token contained no recognizable user identification") from error
+        found = user_for_token(user_id)
+        if found is None:
+            raise exceptions.AuthenticationFailed("User not found", code="user_not_found")
+        user, password_md5 = found
+        if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive", code="user_inactive")
+        if (
+            jwt_settings.CHECK_REVOKE_TOKEN
+            and validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != password_md5
+        ):
+            raise exceptions.AuthenticationFailed(
+                "The user's password has been changed.", code="password_changed"
+            )
         if validated_token.get(TOKEN_VERSION_CLAIM, 0) != getattr(user, "token_version", 0):
             raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user

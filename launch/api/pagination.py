@@ -10,8 +10,8 @@ API_COUNT_EXACT_BEYOND_PAGE` (default 1000) and that number beyond (a lower boun
 a client that pages until `skip + limit >= count` still reaches every row).
 A team's whole list (a superuser's, or a team role's carrying `view`: docs/teams.md)
 is bounded the same way; lists of rows without object grants (users, roles) count
-exactly. The page is read first: a page shorter than `limit` holds the last rows, so
-its length gives the count and no count query runs.
+exactly. The count is read in the page's own statement (a scalar subquery), so a list
+is one query; only a page past the last row needs a count query of its own.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from launch.api.exceptions import QueryValidationError
-from launch.permissions import visible_count, visible_page
+from launch.permissions import VISIBLE_COUNT, visible_count, visible_page
 
 DEFAULT_LIMIT = 100
 
@@ -55,6 +55,14 @@ def skip_limit(request: Request) -> tuple[int, int]:
     return skip, limit
 
 
+def _take_count(page: list[Any]) -> int:
+    """The count every row of the page carries, removed from the rows."""
+    count = 0
+    for row in page:
+        count = (row if isinstance(row, dict) else row.__dict__).pop(VISIBLE_COUNT)
+    return int(count)
+
+
 class SkipLimitPagination(BasePagination):
     def paginate_queryset(
         self, queryset: QuerySet[Any] | list[Any], request: Request, view: Any = None
@@ -63,13 +71,16 @@ class SkipLimitPagination(BasePagination):
         if not isinstance(queryset, QuerySet):
             self.count = len(queryset)
             return list(queryset[skip : skip + limit])
-        page = list(visible_page(queryset, skip, limit))
-        if 0 < len(page) < limit or (not page and not skip):
-            # The page holds the last rows: the count is known without a query.
-            self.count = skip + len(page)
+        up_to = skip + limit + settings.API_COUNT_EXACT_BEYOND_PAGE
+        # The count comes with the page, in its statement; only a page past the end
+        # (no row to carry it) needs a query of its own.
+        page = list(visible_page(queryset, skip, limit, count_up_to=up_to))
+        if page:
+            self.count = _take_count(page)
+        elif not skip:
+            self.count = 0
         else:
-            beyond = settings.API_COUNT_EXACT_BEYOND_PAGE
-            self.count = visible_count(queryset, up_to=skip + limit + beyond)
+            self.count = visible_count(queryset, up_to=up_to)
         return page
 
     def get_paginated_response(self, data: Any) -> Response:

@@ -188,6 +188,7 @@ def test_a_client_gone_signal_runs_its_callbacks_once_and_then_never():
         ("django.core.cache.backends.locmem.LocMemCache", False, True),
         ("django.core.cache.backends.dummy.DummyCache", False, True),
         ("django.core.cache.backends.redis.RedisCache", False, False),
+        ("launch.cache.RedisCache", False, False),
         ("django.core.cache.backends.locmem.LocMemCache", True, False),
     ],
 )

@@ -14,6 +14,7 @@ import pytest
 from apps.chat.services import conversation_create
 from apps.items.models import Item
 from apps.rbac.services import share_set
+from launch.permissions import VISIBLE_COUNT
 from tests.factories import Lab, create_item, lab, make_member, member, roles, stranger
 
 __all__ = ["lab", "make_member", "member", "roles", "stranger"]  # fixtures
@@ -110,6 +111,24 @@ def test_shared_rows_count_up_to_the_bound_too(client_for, member, stranger, set
         share_set(actor=stranger, obj=create_item(owner=stranger), user=member, actions=["view"])
     body = client_for(member).get(ITEMS, {"limit": 2}).json()
     assert (body["count"], len(body["data"])) == (3, 2)
+
+
+def test_a_page_past_the_last_row_still_counts(client_for, member):
+    # No row carries the count read with the page: it is counted on its own.
+    for _ in range(3):
+        create_item(owner=member)
+    assert client_for(member).get(ITEMS, {"skip": 10, "limit": 2}).json() == {
+        "data": [],
+        "count": 3,
+    }
+
+
+def test_the_count_read_with_the_page_is_no_field_of_its_rows(client_for, superuser, member):
+    create_item(owner=member)
+    for client, url in ((client_for(member), ITEMS), (client_for(superuser), "/api/v1/users/")):
+        rows = client.get(url).json()["data"]
+        assert rows
+        assert all(VISIBLE_COUNT not in row for row in rows)
 
 
 def test_a_whole_team_list_counts_up_to_the_bound_too(client_for, superuser, member, settings):

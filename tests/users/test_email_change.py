@@ -94,6 +94,9 @@ def test_the_request_does_the_same_work_for_a_taken_and_a_free_address(
     client = client_for(user)
 
     def work(address: str) -> tuple[int, list[str], int]:
+        # The same start for both: the user's row cached (launch/rights_cache.py), as
+        # any earlier request leaves it.
+        assert client.get(ME).status_code == 200
         with (
             CaptureQueriesContext(connection) as queries,
             django_capture_on_commit_callbacks() as queued,

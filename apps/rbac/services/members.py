@@ -18,12 +18,15 @@ from apps.operations.activity import record_rights_change
 from apps.rbac.rights import require_holds_role
 from apps.users.models import User
 from launch.permissions import forget_roles
-from launch.rights_cache import user_rights_changed
+from launch.rights_cache import rights_of, user_rights_changed
 
 
 def user_role_names(user: User) -> list[str]:
-    """Names of `user`'s roles, sorted; uses a `groups` prefetch when there is one."""
-    return sorted(group.name for group in user.groups.all())
+    """Names of `user`'s roles, sorted: from a `groups` prefetch when there is one, else
+    from its cached rights (launch/rights_cache.py; no query when they are cached)."""
+    if "groups" in getattr(user, "_prefetched_objects_cache", {}):
+        return sorted(group.name for group in user.groups.all())
+    return list(rights_of(user).role_names)
 
 
 def _stored_roles(user: User) -> dict[int, str]:
