@@ -464,6 +464,9 @@ class InvitationTokenViewSet(LaunchGenericViewSet):
         "an account, creating it with `{password, full_name?}` (201, as signup)",
     )
     def accept(self, request: Request, token: str, *args: Any, **kwargs: Any) -> Response:
+        # The body is parsed first, even where it is ignored (a signed-in caller): a
+        # hostile body is a 400 from the parsers before any token is looked up.
+        request.data  # noqa: B018
         if not request.user.is_authenticated:
             return self._sign_up(request, token)
         if is_api_key_request(request):
