@@ -68,9 +68,17 @@ class Web:
             return False
 
     def request(
-        self, method: str, path: str, token: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        team: str | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if team is not None:
+            headers["X-Team-ID"] = team  # the team to work in (else the default team)
         return httpx.request(
             method, f"{self.url}/api/v1{path}", headers=headers, timeout=60, **kwargs
         )

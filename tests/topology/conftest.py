@@ -37,6 +37,7 @@ def stack() -> Iterator[Topology]:
 class Account:
     email: str
     token: str
+    team: str | None = None  # the X-Team-ID it works in (None: its default team)
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +53,10 @@ def member(stack: Topology) -> Account:
 
 
 @pytest.fixture(scope="session")
-def superuser(stack: Topology) -> Account:
-    """The bootstrap superuser: sees every project, and writes nothing in these tests."""
-    return Account(SUPERUSER, stack.webs[1].login(SUPERUSER, SUPERUSER_PASSWORD))
+def superuser(stack: Topology, member: Account) -> Account:
+    """The bootstrap superuser, working in the member's (personal) team: it sees every
+    project there, and writes nothing in these tests."""
+    teams = stack.webs[0].request("GET", "/teams", member.token)
+    assert teams.status_code == 200, teams.text
+    team = next(row["id"] for row in teams.json()["data"] if row["is_default"])
+    return Account(SUPERUSER, stack.webs[1].login(SUPERUSER, SUPERUSER_PASSWORD), team)

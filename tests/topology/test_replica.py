@@ -19,14 +19,15 @@ from tests.support.topology import Topology
 pytestmark = pytest.mark.topology
 
 
-def names(web: Any, token: str) -> set[str]:
-    response = web.request("GET", "/projects?limit=1000", token)
+def names(web: Any, token: str, team: str | None = None) -> set[str]:
+    response = web.request("GET", "/projects?limit=1000", token, team=team)
     assert response.status_code == 200, response.text
     return {project["name"] for project in response.json()["data"]}
 
 
-def search_hits(web: Any, token: str, query: str) -> list[dict[str, Any]]:
-    response = web.request("POST", "/search", token, json={"query": query, "mode": "keyword"})
+def search_hits(web: Any, token: str, query: str, team: str | None = None) -> list[dict[str, Any]]:
+    body = {"query": query, "mode": "keyword"}
+    response = web.request("POST", "/search", token, team=team, json=body)
     assert response.status_code == 200, response.text
     return list(response.json()["data"])
 
@@ -67,8 +68,8 @@ def test_lists_are_served_by_the_replica_and_a_write_is_read_back_from_the_prima
     # read from the primary.
     assert name in names(web_2, member.token)
     # Somebody who wrote nothing is served by the replica, which has not seen it yet.
-    assert name not in names(web_2, superuser.token)
-    assert name not in names(web_1, superuser.token)
+    assert name not in names(web_2, superuser.token, superuser.team)
+    assert name not in names(web_1, superuser.token, superuser.team)
 
 
 def test_search_is_served_by_the_replica(stack, member, superuser):
@@ -87,11 +88,11 @@ def test_search_is_served_by_the_replica(stack, member, superuser):
         assert upload.status_code == 201, upload.text
         wait_processed(stack, member.token, upload.json()["id"])  # on the primary
         # The replica has neither the project nor its chunks yet.
-        assert search_hits(web_2, superuser.token, marker) == []
+        assert search_hits(web_2, superuser.token, marker, superuser.team) == []
     finally:
         stack.pair.resume_replay()
     stack.pair.wait_until_replayed()
-    hits = search_hits(web_2, superuser.token, marker)
+    hits = search_hits(web_2, superuser.token, marker, superuser.team)
     assert [hit["document_id"] for hit in hits] == [upload.json()["id"]]
 
 
@@ -101,12 +102,12 @@ def test_reads_fall_back_to_the_primary_while_the_replica_is_down(
     web_1, web_2 = stack.webs
     name = f"Written before the replica stopped {uuid.uuid4().hex[:6]}"
     assert web_1.request("POST", "/projects", member.token, json={"name": name}).status_code == 201
-    assert name not in names(web_2, superuser.token)  # the frozen replica answers
+    assert name not in names(web_2, superuser.token, superuser.team)  # the frozen replica answers
     stack.pair.stop_replica()
     try:
         # Down: both web processes answer from the primary, which has the new project.
-        assert name in names(web_2, superuser.token)
-        assert name in names(web_1, superuser.token)
+        assert name in names(web_2, superuser.token, superuser.team)
+        assert name in names(web_1, superuser.token, superuser.team)
         marker = "replica replica_1 is unavailable"
         assert all(marker in web.process.log() for web in stack.webs)
     finally:
