@@ -31,7 +31,7 @@ def activity_url(team: Team) -> str:
 def team_item(user: User, team: Team, title: str = "Roadmap") -> Item:
     # `team_id` is set on the instance, as a team-owned object carries it.
     item = Item(title=title, owner=user)
-    item.team_id = team.pk  # type: ignore[attr-defined]
+    item.team_id = team.pk
     item.save()
     return item
 
@@ -44,7 +44,7 @@ def test_entries_about_a_team_owned_object_carry_its_team(owner, team):
 
 def test_a_document_entry_carries_its_project_team(owner, team):
     project = Project(name="Launch", owner=owner)
-    project.team_id = team.pk  # type: ignore[attr-defined]
+    project.team_id = team.pk
     project.save()
     document = Document.objects.create(
         project=project,
