@@ -24,6 +24,7 @@ from apps.teams.models import Invitation, Membership, Team, TeamRole
 from apps.teams.roles import role_permission_codenames
 from apps.teams.selectors import team_contents
 from apps.teams.services.invitations import invitation_state
+from apps.usage.selectors import team_usage_this_month
 
 
 def count_of(model: type[Model], condition: Q | None = None) -> Coalesce:
@@ -90,8 +91,17 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ["is_personal", "plan", "created_at"]
     search_fields = ["name", "slug", "owner__email"]
     list_select_related = ["owner"]
-    fields = ["name", "slug", "plan", "owner", "is_personal", "contents", "created_at"]
-    readonly_fields = ["owner", "is_personal", "contents", "created_at"]
+    fields = [
+        "name",
+        "slug",
+        "plan",
+        "owner",
+        "is_personal",
+        "contents",
+        "usage_this_month",
+        "created_at",
+    ]
+    readonly_fields = ["owner", "is_personal", "contents", "usage_this_month", "created_at"]
     inlines = [MembershipInline, TeamRoleInline, InvitationInline]
 
     @admin.display(description="contents")
@@ -102,6 +112,18 @@ class TeamAdmin(admin.ModelAdmin):
         held = team_contents(team=team)
         storage = filesizeformat(held.pop("storage"))
         return ", ".join(f"{count} {kind}" for kind, count in held.items()) + f"; {storage}"
+
+    @admin.display(description="usage this month")
+    def usage_this_month(self, team: Team) -> str:
+        """Tokens and cost of the team's model calls since the first of the month."""
+        if team._state.adding:
+            return "-"
+        used = team_usage_this_month(team_id=team.pk)
+        tokens = used["input_tokens"] + used["output_tokens"]
+        return (
+            f"{tokens} tokens ({used['input_tokens']} in, {used['output_tokens']} out) "
+            f"in {used['calls']} calls; cost {used['cost']:.4f}"
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
         # One subquery per count: joining the three relations at once would multiply

@@ -141,6 +141,24 @@ def usage_totals_by(
     return out
 
 
+def team_usage_this_month(*, team_id: Any) -> dict[str, Any]:
+    """The team's calls, tokens (in, out) and cost since the first of this month (local
+    time): roll-ups plus raw rows (`usage_totals_by`, grouped by the team alone)."""
+    today = timezone.localdate()
+    rows = usage_totals_by(
+        start=today.replace(day=1),
+        end=today,
+        keys={"key": (F("team_id"), F("team_id"))},
+        team_id=team_id,
+    )
+    totals: dict[str, Any] = {"calls": 0, "input_tokens": 0, "output_tokens": 0}
+    totals["cost"] = Decimal(0)
+    for row in rows:
+        for measure in totals:
+            totals[measure] += row[measure]
+    return totals
+
+
 def usage_report(
     *,
     start: datetime.date,

@@ -3,12 +3,17 @@ services."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from apps.plans.models import Plan
 from apps.teams.models import Invitation, Membership, Team, TeamRole
+from apps.usage.models import ModelCall, UsageDay
 from tests.teams.conftest import invite
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +96,49 @@ def test_change_page_shows_object_counts_and_storage(admin_client, owner, team):
     page = admin_client.get(f"/admin/teams/team/{team.pk}/change/").content.decode()
     assert "1 items, 0 tags, 1 projects, 1 documents, 0 conversations" in page
     assert filesizeformat(document.file_size) in page
+
+
+def _call(team, *, when, tokens, cost, rolled_up=False):
+    ModelCall.objects.create(
+        team=team,
+        created_at=when,
+        purpose="answer",
+        provider="openai",
+        model="m-1",
+        input_tokens=tokens[0],
+        output_tokens=tokens[1],
+        status="ok",
+        cost=Decimal(cost),
+        rolled_up=rolled_up,
+    )
+
+
+def _day(team, *, day, tokens, cost):
+    UsageDay.objects.create(
+        team=team,
+        day=day,
+        provider="openai",
+        model="m-1",
+        purpose="answer",
+        calls=3,
+        input_tokens=tokens[0],
+        output_tokens=tokens[1],
+        cost=Decimal(cost),
+        rolled_up_at=timezone.now(),
+    )
+
+
+def test_change_page_shows_the_teams_usage_this_month_from_roll_ups_and_raw_rows(
+    admin_client, owner, team
+):
+    first = timezone.localdate().replace(day=1)
+    now = timezone.now()
+    _call(team, when=now, tokens=(100, 20), cost="0.5")  # raw, not rolled up yet
+    _call(team, when=now, tokens=(7, 7), cost="9", rolled_up=True)  # counted in its day
+    _day(team, day=first, tokens=(1000, 200), cost="1.25")  # a roll-up this month
+    _day(team, day=first - datetime.timedelta(days=1), tokens=(5, 5), cost="7")  # last month
+    other = Team.objects.get(owner=owner, is_personal=True)
+    _call(other, when=now, tokens=(50, 50), cost="3")  # another team's
+    page = admin_client.get(f"/admin/teams/team/{team.pk}/change/").content.decode()
+    assert "usage this month" in page.lower()
+    assert "1320 tokens (1100 in, 220 out) in 4 calls; cost 1.7500" in page

@@ -13,6 +13,17 @@ shared inside it. After every step:
 Creating answers 201 exactly when the creator's team role carries `add`; sharing
 answers 200 inside the team and 422 outside it. Driven through the API (bearer tokens)
 and the team services; bounded (a few sequences of a few steps, from a fixed seed).
+
+A second machine (same memberships) adds projects, each with one document processed
+in-process whose text holds its team's own word, and one chat message at a time:
+
+3. No search hit crosses a team: every user's `POST /search` for all teams' words (each
+   mode in turn), in each of its teams, finds exactly the documents of that team's
+   projects it may view; a team the user is not in is a 404.
+4. No chat citation crosses a team: a message with documents in a project's
+   conversation cites only that project's documents.
+5. No activity entry crosses a team: each team's log, read by an owner or admin, holds
+   only entries carrying that team; an outsider gets a 404.
 """
 
 from __future__ import annotations
@@ -23,17 +34,27 @@ from typing import Any
 import pytest
 from django.db import transaction
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 from rest_framework.test import APIClient
 
 from apps.items.models import Item
+from apps.projects.models import Document
+from apps.projects.services import project_create
 from apps.teams.models import Membership, Team
 from apps.teams.services import invitation_accept, member_remove, member_set_role, team_create
 from apps.users.models import User
 from apps.users.services import user_create
 from launch.errors import Conflict
 from launch.permissions import OBJECT_ACTIONS, object_actions_of
+from launch.vector_store.services import SEARCH_MODES
 from tests.conftest import PASSWORD, bearer
+from tests.projects.conftest import ingest
 from tests.support.stateful import run_seeded
 from tests.teams.conftest import invite, role_of
 
@@ -52,7 +73,9 @@ SHARED_TEAMS = 2
 _seq = itertools.count()
 
 
-class TeamMachine(RuleBasedStateMachine):
+class Memberships(RuleBasedStateMachine):
+    """The teams, their members and the membership rules both machines share."""
+
     totals: dict[str, int]
 
     def __init__(self) -> None:
@@ -83,8 +106,6 @@ class TeamMachine(RuleBasedStateMachine):
             (m.user_id, m.team_id): m.role.key
             for m in Membership.objects.filter(team__in=self.teams).select_related("role")
         }
-        self.items: dict[Any, tuple[Any, Any]] = {}
-        self.shares: set[tuple[Any, Any]] = set()
 
     def _get(self, user: User, url: str, team: Team) -> Any:
         return self.clients[user.pk].get(url, headers={"X-Team-ID": str(team.pk)})
@@ -129,6 +150,13 @@ class TeamMachine(RuleBasedStateMachine):
             return
         del self.roles[(user_id, team_id)]
         self.totals["steps"] += 1
+
+
+class TeamMachine(Memberships):
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[Any, tuple[Any, Any]] = {}
+        self.shares: set[tuple[Any, Any]] = set()
 
     @rule(data=st.data())
     def create_item(self, data: st.DataObject) -> None:
@@ -234,3 +262,174 @@ def test_nothing_crosses_a_team_and_no_member_gains_a_right(capsys):
             )
     assert totals["crossed"] == 0
     assert totals["gained"] == 0
+
+
+# One word per team (personal ones first, as `cast` orders them), found in no other
+# team's documents: a hit or a citation carrying it names the team it came from.
+WORDS = ("marzipan", "quokka", "obsidian", "tamarind", "xylophone", "zeppelin")
+ANY_WORD = " or ".join(WORDS)  # websearch syntax: a chunk with any team's word matches
+MAX_DOCUMENTS = 6  # processed in-process: the costly rule, bounded per sequence
+
+
+class KnowledgeMachine(Memberships):
+    """Issue 13's other reads: search hits, chat citations and the activity log. Members
+    create projects in their teams with one processed document naming the team's word;
+    after every step each member's search in each of its teams finds exactly the
+    documents of that team's projects it may view, and each team's log holds only that
+    team's entries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.projects: dict[Any, tuple[Any, Any]] = {}  # project -> (team, owner)
+        self.documents: dict[str, Any] = {}  # document id -> project
+        self.rounds = 0  # search invariant checks so far: the mode turns with them
+
+    def _may_view(self, user: User, project_id: Any) -> bool:
+        team_id, owner_id = self.projects[project_id]
+        key = self.roles.get((user.pk, team_id))
+        return key is not None and ("view" in CARRIES[key] or owner_id == user.pk)
+
+    def _visible_documents(self, user: User, team: Team) -> set[str]:
+        return {
+            document_id
+            for document_id, project_id in self.documents.items()
+            if self.projects[project_id][0] == team.pk and self._may_view(user, project_id)
+        }
+
+    @precondition(lambda self: len(self.documents) < MAX_DOCUMENTS)
+    @rule(data=st.data())
+    def add_document(self, data: st.DataObject) -> None:
+        able = [
+            (user, team)
+            for user in self.users
+            for team in self.teams
+            if "add" in CARRIES.get(self.roles.get((user.pk, team.pk), "guest"), set())
+        ]
+        user, team = data.draw(st.sampled_from(able), label="creator, team")
+        project = project_create(user=user, name=f"Project {next(_seq)}", team=team)
+        word = WORDS[self.teams.index(team)]
+        document = ingest(
+            project=project,
+            user=user,
+            data=f"The {word} ledger lists every {word} shipment of the week.".encode(),
+            name=f"{word}.txt",
+        )
+        assert document.status == Document.Status.COMPLETED, document.error_message
+        self.projects[project.pk] = (team.pk, user.pk)
+        self.documents[str(document.pk)] = project.pk
+        self.totals["documents"] += 1
+        self.totals["steps"] += 1
+
+    @precondition(lambda self: bool(self.documents))
+    @rule(data=st.data())
+    def ask_in_a_project(self, data: st.DataObject) -> None:
+        """One chat message with documents: it cites only its project's documents."""
+        readers = [
+            (user, project_id)
+            for project_id in sorted(self.projects, key=str)
+            for user in self.users
+            if self._may_view(user, project_id)
+        ]
+        if not readers:
+            return
+        user, project_id = data.draw(st.sampled_from(readers), label="asker, project")
+        client, team_id = self.clients[user.pk], str(self.projects[project_id][0])
+        conversation = client.post(
+            "/api/v1/chat/conversations",
+            {"title": "Shipments", "project_id": str(project_id), "use_documents": True},
+            format="json",
+            headers={"X-Team-ID": team_id},
+        )
+        assert conversation.status_code == 201, conversation.content
+        response = client.post(
+            f"/api/v1/chat/conversations/{conversation.json()['id']}/messages",
+            {"content": f"Which shipments: {ANY_WORD}?", "use_documents": True},
+            format="json",
+            headers={"X-Team-ID": team_id},
+        )
+        assert response.status_code == 201, response.content
+        cited = {ref["document_id"] for ref in response.json()["document_references"]}
+        own = {d for d, p in self.documents.items() if p == project_id}
+        self.totals["messages"] += 1
+        self.totals["citations"] += len(cited)
+        if cited - own:
+            self.totals["crossed"] += 1
+        assert cited <= own, sorted(cited - own)
+        assert cited, "the project's document names a word the question asks about"
+        self.totals["steps"] += 1
+
+    @invariant()
+    def no_search_hit_crosses_a_team(self) -> None:
+        # Each mode in turn: every document holds one chunk, far fewer than `k`, so each
+        # mode returns every chunk the user may search in the team (the keyword side
+        # because the query names every team's word).
+        mode = SEARCH_MODES[self.rounds % len(SEARCH_MODES)]
+        self.rounds += 1
+        for user in self.users:
+            for team in self.teams:
+                response = self.clients[user.pk].post(
+                    "/api/v1/search",
+                    {"query": ANY_WORD, "mode": mode, "k": 50},
+                    format="json",
+                    headers={"X-Team-ID": str(team.pk)},
+                )
+                self.totals["searches"] += 1
+                key = self.roles.get((user.pk, team.pk))
+                if key is None:
+                    assert response.status_code == 404, response.content
+                    continue
+                assert response.status_code == 200, (key, response.content)
+                seen = {hit["document_id"] for hit in response.json()["data"]}
+                want = self._visible_documents(user, team)
+                self.totals["hits"] += len(seen)
+                if seen - want:
+                    self.totals["crossed"] += 1
+                assert seen == want, (mode, team.name, key, sorted(seen ^ want))
+
+    @invariant()
+    def no_activity_entry_crosses_a_team(self) -> None:
+        for team in self.teams:
+            reader = next(
+                user
+                for user in self.users
+                if self.roles.get((user.pk, team.pk)) in {"owner", "admin"}
+            )
+            response = self.clients[reader.pk].get(f"/api/v1/teams/{team.pk}/activity?limit=100")
+            assert response.status_code == 200, response.content
+            teams_seen = {entry["additional_data"].get("team") for entry in response.json()["data"]}
+            self.totals["entries"] += len(response.json()["data"])
+            if teams_seen - {str(team.pk)}:
+                self.totals["crossed"] += 1
+            assert teams_seen <= {str(team.pk)}, teams_seen
+            outsider = next((u for u in self.users if (u.pk, team.pk) not in self.roles), None)
+            if outsider is not None:
+                other = self.clients[outsider.pk].get(f"/api/v1/teams/{team.pk}/activity")
+                assert other.status_code == 404, other.content
+
+
+def test_no_search_hit_citation_or_activity_entry_crosses_a_team(capsys):
+    totals = {
+        "sequences": 0,
+        "steps": 0,
+        "documents": 0,
+        "searches": 0,
+        "hits": 0,
+        "messages": 0,
+        "citations": 0,
+        "entries": 0,
+        "crossed": 0,
+    }
+    machine = type("Machine", (KnowledgeMachine,), {"totals": totals})
+    try:
+        run_seeded(machine, name="teams knowledge", capsys=capsys, sequences=6, steps=20)
+    finally:
+        with capsys.disabled():
+            print(
+                f"teams knowledge property: {totals['sequences']} sequences, "
+                f"{totals['steps']} steps, {totals['documents']} documents, "
+                f"{totals['searches']} searches ({totals['hits']} hits), "
+                f"{totals['messages']} messages ({totals['citations']} citations), "
+                f"{totals['entries']} activity entries, "
+                f"crossed: {totals['crossed']}"
+            )
+    assert totals["crossed"] == 0
