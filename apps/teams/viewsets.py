@@ -357,15 +357,20 @@ class InvitationViewSet(TeamScopedViewSet):
         fresh = selectors.invitation_list(team=team).get(pk=invitation.pk)
         return Response(InvitationSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        team = self.team()
-        invitation = (
+    def invitation(self, team: Any) -> Any:
+        """The team's invitation the URL names (404 for another team's or none)."""
+        found = (
             selectors.invitation_list(team=team)
             .filter(pk=path_uuid(self.kwargs["invitation_id"]))
             .first()
         )
-        if invitation is None:
+        if found is None:
             raise Http404
+        return found
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        team = self.team()
+        invitation = self.invitation(team)
         services.invitation_revoke(actor=self.actor(), team=team, invitation=invitation)
         return Response({"message": "Invitation revoked successfully"})
 
@@ -381,13 +386,7 @@ class InvitationViewSet(TeamScopedViewSet):
     )
     def resend(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         team = self.team()
-        invitation = (
-            selectors.invitation_list(team=team)
-            .filter(pk=path_uuid(self.kwargs["invitation_id"]))
-            .first()
-        )
-        if invitation is None:
-            raise Http404
+        invitation = self.invitation(team)
         services.invitation_resend(actor=self.actor(), team=team, invitation=invitation)
         fresh = selectors.invitation_list(team=team).get(pk=invitation.pk)
         return Response(InvitationSerializer(fresh).data)
