@@ -17,6 +17,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import BigIntegerField, Count, Model, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -169,7 +170,11 @@ def _teams() -> Card:
             Listing(
                 "Largest teams",
                 [
-                    Line(team.name, f"{team.member_count} members", change_url(team))
+                    Line(
+                        team.name,
+                        f"{team.member_count} member{pluralize(team.member_count)}",
+                        change_url(team),
+                    )
                     for team in largest
                 ],
             ),
