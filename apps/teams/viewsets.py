@@ -335,7 +335,8 @@ class InvitationViewSet(TeamScopedViewSet):
     queryset = Invitation.objects.none()
 
     def get_throttles(self) -> list[Any]:
-        if self.action == "resend":  # each one emails someone who did not ask for it
+        # Inviting and resending each email someone who did not ask for it.
+        if self.action in ("create", "resend"):
             return [InvitationThrottle()]
         return super().get_throttles()
 

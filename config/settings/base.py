@@ -288,7 +288,8 @@ REST_FRAMEWORK = {
         "login_address": env.str("THROTTLE_LOGIN_ADDRESS_RATE", default="30/min"),
         "signup": env.str("THROTTLE_SIGNUP_RATE", default="10/hour"),
         "recovery": env.str("THROTTLE_RECOVERY_RATE", default="5/hour"),
-        # Invitation links (preview, accept): per user, or per address when anonymous.
+        # Invitations (invite, resend, the links' preview and accept): per user, or per
+        # address when anonymous.
         "invitation": env.str("THROTTLE_INVITATION_RATE", default="30/min"),
         # Per user: the requests that cost the most (a search, a model answer, a file).
         "search": env.str("THROTTLE_SEARCH_RATE", default="60/min"),

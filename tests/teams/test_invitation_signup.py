@@ -241,3 +241,19 @@ def test_resending_is_throttled(client_for, owner, team, settings):
     invitation = Invitation.objects.get(team=team)
     assert client_for(owner).post(resend_url(invitation)).status_code == 200
     assert client_for(owner).post(resend_url(invitation)).status_code == 429
+
+
+def test_inviting_is_throttled(client_for, owner, team, settings):
+    base = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**base, "invitation": "1/min"},
+    }
+    url = f"/api/v1/teams/{team.pk}/invitations"
+    role = str(role_of(team, "member").pk)
+    first = client_for(owner).post(url, {"email": "a@example.com", "role_id": role}, format="json")
+    assert first.status_code == 201, first.content
+    again = client_for(owner).post(url, {"email": "b@example.com", "role_id": role}, format="json")
+    assert again.status_code == 429
+    assert "Retry-After" in again
+    assert Invitation.objects.filter(team=team).count() == 1
