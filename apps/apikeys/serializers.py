@@ -53,21 +53,25 @@ class ApiKeyCreateSerializer(serializers.Serializer[Any]):
     )
 
 
-class ApiKeyCreatedSerializer(ApiKeySerializer):
-    """The created key, with the key string itself (`context["raw"]`)."""
+class KeyShownOnce(serializers.Serializer[ApiKey]):
+    """Adds the key string itself (`context["raw"]`) to a created key's answer."""
 
     key = serializers.SerializerMethodField(
         help_text="The key itself. Shown in this response only: it is stored hashed and "
         "cannot be read again."
     )
 
-    class Meta(ApiKeySerializer.Meta):
-        fields = [*ApiKeySerializer.Meta.fields, "key"]
-        read_only_fields = fields
-
     @extend_schema_field(OpenApiTypes.STR)
     def get_key(self, obj: ApiKey) -> str:
         return str(self.context["raw"])
+
+
+class ApiKeyCreatedSerializer(KeyShownOnce, ApiKeySerializer):
+    """The created key, with the key string itself."""
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
 
 
 class TeamApiKeySerializer(ApiKeySerializer):
@@ -83,18 +87,9 @@ class TeamApiKeySerializer(ApiKeySerializer):
         read_only_fields = fields
 
 
-class TeamApiKeyCreatedSerializer(TeamApiKeySerializer):
-    """The created team key, with the key string itself (`context["raw"]`)."""
-
-    key = serializers.SerializerMethodField(
-        help_text="The key itself. Shown in this response only: it is stored hashed and "
-        "cannot be read again."
-    )
+class TeamApiKeyCreatedSerializer(KeyShownOnce, TeamApiKeySerializer):
+    """The created team key, with the key string itself."""
 
     class Meta(TeamApiKeySerializer.Meta):
         fields = [*TeamApiKeySerializer.Meta.fields, "key"]
         read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_key(self, obj: ApiKey) -> str:
-        return str(self.context["raw"])
